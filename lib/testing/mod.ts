@@ -1,0 +1,4 @@
+export * from "./cache.ts";
+export * from "./certs.ts";
+export * from "./kafka.ts";
+export * from "./process.ts";
