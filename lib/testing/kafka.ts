@@ -22,6 +22,8 @@ export interface KafkaFixtureOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** Extra or overriding broker properties. */
   readonly brokerConfig?: Readonly<Record<string, string | number | boolean>>;
+  /** PLAINTEXT port of node 1 (e.g. 9092 for local development); the others get free ports. */
+  readonly port?: number;
   /** JVM heap per node in MiB. Default 512. */
   readonly heapMb?: number;
   /** How long to wait for the cluster to answer metadata requests. Default 90 s. */
@@ -192,6 +194,10 @@ export async function startKafka(opts: KafkaFixtureOptions = {}): Promise<KafkaF
   const users = opts.scram ? { ...(opts.users ?? { admin: randomSecret() }) } : {};
   const perNode = 2 + (opts.scram ? 1 : 0) + (opts.tls ? 1 : 0) + (opts.tls && opts.scram ? 1 : 0);
   const ports = freePorts(count * perNode);
+  if (opts.port !== undefined) {
+    if (ports.includes(opts.port)) throw new Error(`port ${opts.port} collides with a picked port; try again`);
+    ports[0] = opts.port;
+  }
   const nodes: KafkaNode[] = [];
   for (let i = 0; i < count; i++) {
     let next = i * perNode;
