@@ -1,0 +1,255 @@
+/**
+ * Coalesces records from concurrent requests into one Kafka send per topic-partition.
+ *
+ * - A partition's records wait at most `lingerMs`, or less once `maxBatchBytes` are queued.
+ * - At most one send per partition is in flight: that keeps per-key order without relying on the client's
+ *   idempotent retries, and records that arrive meanwhile form the next batch (natural batching under load).
+ * - Every request has a deadline. Records still queued at the deadline are dropped and answered 503; records
+ *   already sent are answered 503 too but keep their bytes reserved until the send settles, so memory stays
+ *   bounded even when the client library retries for a long time.
+ * - Budget: a request is admitted only if all its bytes fit (`ByteBudget`), else refused before buffering.
+ */
+import type { ByteBudget } from "./budget.ts";
+import { recordBytes } from "./budget.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { partitionFor } from "./partitioner.ts";
+import { type ClusterView, ProduceError, type PartitionSender } from "./ports.ts";
+import type { OutboundRecord } from "./types.ts";
+
+/** Options for {@link createBatcher}. */
+export interface BatcherOptions {
+  readonly sender: PartitionSender;
+  readonly cluster: ClusterView;
+  readonly budget: ByteBudget;
+  readonly clock?: Clock;
+  /** How long the first record of a partition batch waits for company. */
+  readonly lingerMs: number;
+  /** A partition batch is sent once it holds this many bytes, and never grows beyond it. */
+  readonly maxBatchBytes: number;
+  /** Broker acknowledgement timeout passed with each send. */
+  readonly sendTimeoutMs: number;
+  readonly observer?: BatcherObserver;
+}
+
+/** Hooks for metrics; called synchronously, must not throw. */
+export interface BatcherObserver {
+  sent?(topic: string, partition: number, records: number, bytes: number, ms: number, ok: boolean): void;
+}
+
+/** What became of one record. */
+export type RecordOutcome =
+  | { readonly ok: true; readonly partition: number; readonly offset: string }
+  | { readonly ok: false; readonly error: ProduceError };
+
+/** The answer to {@link Batcher.produce}. */
+export type Admission =
+  | { readonly admitted: true; readonly outcomes: Promise<RecordOutcome[]> }
+  | { readonly admitted: false; readonly reason: "budget" | "too_large" };
+
+/** See the module comment. */
+export interface Batcher {
+  /** Admits a request's records (all or none) and resolves one outcome per record, in request order. */
+  produce(topic: string, records: readonly OutboundRecord[], deadlineMs: number): Admission;
+  /** Stops admitting, sends everything queued now, and waits until no send is in flight. */
+  drain(): Promise<void>;
+  /** Bytes admitted and not yet released. */
+  readonly bytesInUse: number;
+}
+
+interface Pending {
+  readonly record: OutboundRecord;
+  readonly bytes: number;
+  readonly lane: Lane;
+  answered: boolean;
+  sent: boolean;
+  answer(outcome: RecordOutcome): void;
+}
+
+interface Lane {
+  readonly topic: string;
+  readonly partition: number;
+  queue: Pending[];
+  queuedBytes: number;
+  inFlight: Promise<void> | undefined;
+  timer: unknown;
+}
+
+/** Creates a batcher; see the module comment for its rules. */
+export function createBatcher(opts: BatcherOptions): Batcher {
+  const clock = opts.clock ?? systemClock;
+  const lanes = new Map<string, Lane>();
+  const sticky = new Map<string, number>();
+  let draining = false;
+
+  function laneFor(topic: string, partition: number): Lane {
+    const id = `${topic}\u0000${partition}`;
+    let lane = lanes.get(id);
+    if (!lane) {
+      lane = { topic, partition, queue: [], queuedBytes: 0, inFlight: undefined, timer: undefined };
+      lanes.set(id, lane);
+    }
+    return lane;
+  }
+
+  function answer(p: Pending, outcome: RecordOutcome): void {
+    if (p.answered) return;
+    p.answered = true;
+    if (!p.sent) {
+      // Never sent: its bytes can be freed now. Sent records free theirs when the send settles.
+      p.lane.queuedBytes -= p.bytes;
+      opts.budget.release(p.bytes);
+    }
+    p.answer(outcome);
+  }
+
+  function schedule(lane: Lane): void {
+    if (lane.inFlight) return;
+    if (lane.queuedBytes >= opts.maxBatchBytes || draining) {
+      send(lane);
+    } else if (lane.timer === undefined) {
+      lane.timer = clock.setTimeout(() => {
+        lane.timer = undefined;
+        send(lane);
+      }, opts.lingerMs);
+    }
+  }
+
+  function takeBatch(lane: Lane): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    let i = 0;
+    for (; i < lane.queue.length; i++) {
+      const p = lane.queue[i];
+      if (p.answered) continue; // expired while queued: already released
+      if (batch.length > 0 && bytes + p.bytes > opts.maxBatchBytes) break;
+      batch.push(p);
+      bytes += p.bytes;
+    }
+    lane.queue = lane.queue.slice(i);
+    return batch;
+  }
+
+  function send(lane: Lane): void {
+    if (lane.timer !== undefined) {
+      clock.clearTimeout(lane.timer);
+      lane.timer = undefined;
+    }
+    if (lane.inFlight) return;
+    const batch = takeBatch(lane);
+    if (batch.length === 0) {
+      if (lane.queue.length === 0) lanes.delete(`${lane.topic}\u0000${lane.partition}`);
+      return;
+    }
+    let bytes = 0;
+    for (const p of batch) {
+      p.sent = true;
+      bytes += p.bytes;
+    }
+    lane.queuedBytes -= bytes;
+    const started = clock.now();
+    const records = batch.map((p) => p.record);
+    const settle = (ok: boolean, outcomeOf: (i: number) => RecordOutcome) => {
+      // Free bytes and the lane before answering, so a client retrying at once is not refused.
+      opts.budget.release(bytes);
+      lane.inFlight = undefined;
+      opts.observer?.sent?.(lane.topic, lane.partition, batch.length, bytes, clock.now() - started, ok);
+      batch.forEach((p, i) => answer(p, outcomeOf(i)));
+      // Whatever queued meanwhile has already waited a full send: go now rather than linger again.
+      if (lane.queue.length > 0) send(lane);
+      else lanes.delete(`${lane.topic}\u0000${lane.partition}`);
+    };
+    lane.inFlight = opts.sender.send({
+      topic: lane.topic,
+      partition: lane.partition,
+      records,
+      timeoutMs: opts.sendTimeoutMs,
+    }).then(
+      ({ baseOffset }) =>
+        settle(true, (i) => ({ ok: true, partition: lane.partition, offset: String(baseOffset + BigInt(i)) })),
+      (err: unknown) => {
+        const error = err instanceof ProduceError
+          ? err
+          : new ProduceError("kafka_unavailable", `Kafka send failed: ${errorMessage(err)}`, true);
+        settle(false, () => ({ ok: false, error }));
+      },
+    );
+  }
+
+  function produce(topic: string, records: readonly OutboundRecord[], deadlineMs: number): Admission {
+    const failAll = (error: ProduceError): Admission => ({
+      admitted: true,
+      outcomes: Promise.resolve(records.map(() => ({ ok: false as const, error }))),
+    });
+    if (records.length === 0) return { admitted: true, outcomes: Promise.resolve([]) };
+    if (draining) return failAll(new ProduceError("shutting_down", "the gateway is shutting down", true));
+    const partitions = opts.cluster.partitions(topic);
+    if (partitions === undefined) {
+      return failAll(new ProduceError("kafka_unavailable", `no metadata for topic "${topic}" yet`, true));
+    }
+    const sizes = records.map(recordBytes);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total > opts.budget.capacity) return { admitted: false, reason: "too_large" };
+    if (!opts.budget.tryAcquire(total)) return { admitted: false, reason: "budget" };
+
+    // Keyless records of one request stick to one partition, then the next request moves on.
+    const fallback = sticky.get(topic) ?? Math.floor(Math.random() * partitions);
+    sticky.set(topic, (fallback + 1) % partitions);
+    const outcomes: RecordOutcome[] = new Array(records.length);
+    let remaining = records.length;
+    let resolveAll!: (o: RecordOutcome[]) => void;
+    const all = new Promise<RecordOutcome[]>((r) => resolveAll = r);
+    const pendings: Pending[] = [];
+    let timer: unknown;
+    records.forEach((record, i) => {
+      const partition = record.partition ?? partitionFor(record.key, partitions, fallback);
+      const settle = (outcome: RecordOutcome) => {
+        outcomes[i] = outcome;
+        if (--remaining === 0) {
+          clock.clearTimeout(timer);
+          resolveAll(outcomes);
+        }
+      };
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) {
+        opts.budget.release(sizes[i]);
+        const message = `partition ${partition} does not exist; topic "${topic}" has ${partitions}`;
+        settle({ ok: false, error: new ProduceError("kafka_rejected", message, false) });
+        return;
+      }
+      const lane = laneFor(topic, partition);
+      const p: Pending = { record, bytes: sizes[i], lane, answered: false, sent: false, answer: settle };
+      pendings.push(p);
+      lane.queue.push(p);
+      lane.queuedBytes += p.bytes;
+    });
+    if (remaining > 0) {
+      timer = clock.setTimeout(() => {
+        const error = new ProduceError("kafka_timeout", "Kafka did not acknowledge before the deadline", true);
+        for (const p of pendings) answer(p, { ok: false, error });
+      }, Math.max(0, deadlineMs - clock.now()));
+    }
+    for (const lane of new Set(pendings.map((p) => p.lane))) schedule(lane);
+    return { admitted: true, outcomes: all };
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    while (lanes.size > 0) {
+      for (const lane of lanes.values()) if (!lane.inFlight) send(lane);
+      const inFlight = [...lanes.values()].map((l) => l.inFlight).filter((p) => p !== undefined);
+      if (inFlight.length === 0) break;
+      await Promise.race(inFlight);
+    }
+  }
+
+  return {
+    produce,
+    drain,
+    get bytesInUse() {
+      return opts.budget.inUse;
+    },
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
