@@ -11,7 +11,7 @@
  */
 import type { ByteBudget } from "./budget.ts";
 import { recordBytes } from "./budget.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, systemClock } from "@kafka-edge/lib";
 import { partitionFor } from "./partitioner.ts";
 import { type ClusterView, ProduceError, type PartitionSender } from "./ports.ts";
 import type { OutboundRecord } from "./types.ts";

@@ -1,0 +1,139 @@
+/**
+ * kafkajs client factory: the only module in lib that imports kafkajs, so the rest of lib stays
+ * testable without it and a client swap touches one file.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { Kafka, type KafkaConfig, type logCreator, logLevel, type Message, type SASLOptions } from "kafkajs";
+import type { KafkaSettings } from "./config.ts";
+import type { KafkaRecord } from "./envelope.ts";
+import type { Logger, LogLevel } from "./log.ts";
+
+/** PEM contents of the files named by KAFKA_TLS_*_FILE. */
+export interface TlsMaterial {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+/** Injectable side effects of {@link createKafka}. */
+export interface CreateKafkaDeps {
+  readonly readTextFile?: (path: string) => string;
+}
+
+/** Reads the PEM files the settings name. */
+export function readTlsMaterial(
+  cfg: KafkaSettings,
+  readTextFile: (path: string) => string = Deno.readTextFileSync,
+): TlsMaterial {
+  const read = (path: string | undefined) => (path === undefined ? undefined : readTextFile(path));
+  return {
+    ca: read(cfg.KAFKA_TLS_CA_FILE),
+    cert: read(cfg.KAFKA_TLS_CERT_FILE),
+    key: read(cfg.KAFKA_TLS_KEY_FILE),
+  };
+}
+
+function sslOptions(cfg: KafkaSettings, tls: TlsMaterial): KafkaConfig["ssl"] {
+  if (!cfg.KAFKA_TLS) return false;
+  const custom = tls.ca !== undefined || tls.cert !== undefined || tls.key !== undefined ||
+    cfg.KAFKA_TLS_INSECURE;
+  if (!custom) return true;
+  return {
+    rejectUnauthorized: !cfg.KAFKA_TLS_INSECURE,
+    ...(tls.ca === undefined ? {} : { ca: [tls.ca] }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+  };
+}
+
+function saslOptions(cfg: KafkaSettings): SASLOptions | undefined {
+  const username = cfg.KAFKA_SASL_USERNAME ?? "";
+  const password = cfg.KAFKA_SASL_PASSWORD ?? "";
+  switch (cfg.KAFKA_SASL_MECHANISM) {
+    case "none":
+      return undefined;
+    case "plain":
+      return { mechanism: "plain", username, password };
+    case "scram-sha-256":
+      return { mechanism: "scram-sha-256", username, password };
+    case "scram-sha-512":
+      return { mechanism: "scram-sha-512", username, password };
+  }
+}
+
+/** Maps settings to kafkajs client options (without logging, which needs a logger). Pure. */
+export function kafkaOptions(cfg: KafkaSettings, tls: TlsMaterial = {}): KafkaConfig {
+  const sasl = saslOptions(cfg);
+  return {
+    clientId: cfg.KAFKA_CLIENT_ID,
+    brokers: [...cfg.KAFKA_BROKERS],
+    ssl: sslOptions(cfg, tls),
+    ...(sasl ? { sasl } : {}),
+    connectionTimeout: cfg.KAFKA_CONNECTION_TIMEOUT,
+    requestTimeout: cfg.KAFKA_REQUEST_TIMEOUT,
+    retry: { retries: cfg.KAFKA_RETRIES, initialRetryTime: cfg.KAFKA_RETRY_INITIAL },
+  };
+}
+
+/** The kafkajs level that emits exactly what our logger would keep. */
+export function kafkajsLevel(level: LogLevel): logLevel {
+  switch (level) {
+    case "debug":
+      return logLevel.DEBUG;
+    case "info":
+      return logLevel.INFO;
+    case "warn":
+      return logLevel.WARN;
+    case "error":
+      return logLevel.ERROR;
+  }
+}
+
+/** Routes kafkajs log entries into our JSON logger under `component: "kafkajs"`. */
+export function kafkajsLogCreator(logger: Logger): logCreator {
+  const log = logger.child({ component: "kafkajs" });
+  return () => ({ namespace, level, log: entry }) => {
+    // kafkajs adds its own timestamp and logger name; ours already records time and component.
+    const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry as typeof entry & {
+      logger?: unknown;
+    };
+    const fields = { namespace, ...extra };
+    switch (level) {
+      case logLevel.ERROR:
+        return log.error(message, fields);
+      case logLevel.WARN:
+        return log.warn(message, fields);
+      case logLevel.INFO:
+        return log.info(message, fields);
+      case logLevel.DEBUG:
+        return log.debug(message, fields);
+    }
+  };
+}
+
+/** Creates a kafkajs client, reading TLS files and bridging its logs. Does not connect. */
+export function createKafka(cfg: KafkaSettings, logger: Logger, deps: CreateKafkaDeps = {}): Kafka {
+  if (cfg.KAFKA_SASL_MECHANISM === "plain" && !cfg.KAFKA_TLS) {
+    logger.warn("SASL PLAIN without TLS sends the Kafka password in clear text", {
+      brokers: cfg.KAFKA_BROKERS,
+    });
+  }
+  return new Kafka({
+    ...kafkaOptions(cfg, readTlsMaterial(cfg, deps.readTextFile)),
+    logLevel: kafkajsLevel(logger.level),
+    logCreator: kafkajsLogCreator(logger),
+  });
+}
+
+/** Adapts a {@link KafkaRecord} to kafkajs, which needs Buffers rather than plain Uint8Arrays. */
+export function toKafkajsMessage(record: KafkaRecord): Message {
+  const { value } = record;
+  return {
+    key: record.key,
+    value: typeof value === "string" ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+    headers: { ...record.headers },
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * Shared runtime for the kafka-edge producer, consumer and operator.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./envelope.ts";
+export * from "./http_error.ts";
+export * from "./kafka.ts";
+export * from "./log.ts";
+export * from "./metrics.ts";
+export * from "./shutdown.ts";
