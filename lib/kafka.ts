@@ -5,6 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { Kafka, type KafkaConfig, type logCreator, logLevel, type Message, type SASLOptions } from "kafkajs";
 import type { KafkaSettings } from "./config.ts";
 import type { KafkaRecord } from "./envelope.ts";
@@ -113,8 +114,30 @@ export function kafkajsLogCreator(logger: Logger): logCreator {
   };
 }
 
+let timerWarningSilenced = false;
+
+/**
+ * kafkajs 2.2.4 arms its throttle timer with `throttledUntil - Date.now()` before any throttle was seen
+ * (throttledUntil = -1), i.e. a hugely negative delay; the runtime clamps it to 1 ms and prints a
+ * TimeoutNegativeWarning that only alarms operators. Drop exactly that warning, nothing else.
+ */
+export function silenceKafkajsTimerWarning(): void {
+  if (timerWarningSilenced) return;
+  timerWarningSilenced = true;
+  const original = process.emitWarning.bind(process);
+  const filtered = (warning: string | Error, ...rest: unknown[]): void => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    if (type === "TimeoutNegativeWarning" || (warning instanceof Error && warning.name === "TimeoutNegativeWarning")) {
+      return;
+    }
+    (original as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);
+  };
+  process.emitWarning = filtered as typeof process.emitWarning;
+}
+
 /** Creates a kafkajs client, reading TLS files and bridging its logs. Does not connect. */
 export function createKafka(cfg: KafkaSettings, logger: Logger, deps: CreateKafkaDeps = {}): Kafka {
+  silenceKafkajsTimerWarning();
   if (cfg.KAFKA_SASL_MECHANISM === "plain" && !cfg.KAFKA_TLS) {
     logger.warn("SASL PLAIN without TLS sends the Kafka password in clear text", {
       brokers: cfg.KAFKA_BROKERS,

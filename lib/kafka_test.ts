@@ -168,3 +168,21 @@ Deno.test("toKafkajsMessage turns bytes into a Buffer over the same memory and k
   assert.equal(text.value, "{}");
   assert.equal("partition" in text, false);
 });
+
+Deno.test("silenceKafkajsTimerWarning drops only kafkajs' negative-timeout warning", async () => {
+  const { silenceKafkajsTimerWarning } = await import("./kafka.ts");
+  const process = (await import("node:process")).default;
+  const seen: string[] = [];
+  const listener = (w: Error) => seen.push(w.name);
+  process.on("warning", listener);
+  try {
+    silenceKafkajsTimerWarning();
+    const t = setTimeout(() => {}, -5);
+    clearTimeout(t);
+    process.emitWarning("something else", "CustomWarning");
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(seen, ["CustomWarning"]);
+  } finally {
+    process.off("warning", listener);
+  }
+});

@@ -6,6 +6,7 @@
  *   await k.kill(2); await k.restart(2);
  */
 import { Kafka, logLevel } from "kafkajs";
+import { silenceKafkajsTimerWarning } from "../kafka.ts";
 import { cacheRoot, digest, ensureCommand, exists, run, withFileLock } from "./cache.ts";
 import { generateTestCerts, type TestCerts } from "./certs.ts";
 import { type Daemon, freePorts, spawnDaemon, stopDaemon, tail, waitUntil } from "./process.ts";
@@ -347,6 +348,7 @@ export async function startKafka(opts: KafkaFixtureOptions = {}): Promise<KafkaF
 }
 
 async function withAdmin<T>(port: number, fn: (admin: ReturnType<Kafka["admin"]>) => Promise<T>): Promise<T> {
+  silenceKafkajsTimerWarning();
   const kafka = new Kafka({
     brokers: [`127.0.0.1:${port}`],
     clientId: "kafka-edge-fixture",

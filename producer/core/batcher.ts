@@ -13,7 +13,7 @@ import type { ByteBudget } from "./budget.ts";
 import { recordBytes } from "./budget.ts";
 import { type Clock, systemClock } from "@kafka-edge/lib";
 import { partitionFor } from "./partitioner.ts";
-import { type ClusterView, ProduceError, type PartitionSender } from "./ports.ts";
+import { type ClusterView, type PartitionSender, ProduceError } from "./ports.ts";
 import type { OutboundRecord } from "./types.ts";
 
 /** Options for {@link createBatcher}. */
@@ -165,7 +165,10 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       timeoutMs: opts.sendTimeoutMs,
     }).then(
       ({ baseOffset }) =>
-        settle(true, (i) => ({ ok: true, partition: lane.partition, offset: String(baseOffset + BigInt(i)) })),
+        settle(
+          true,
+          (i) => ({ ok: true, partition: lane.partition, offset: String(baseOffset + BigInt(i)) }),
+        ),
       (err: unknown) => {
         const error = err instanceof ProduceError
           ? err
@@ -223,7 +226,11 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     });
     if (remaining > 0) {
       timer = clock.setTimeout(() => {
-        const error = new ProduceError("kafka_timeout", "Kafka did not acknowledge before the deadline", true);
+        const error = new ProduceError(
+          "kafka_timeout",
+          "Kafka did not acknowledge before the deadline",
+          true,
+        );
         for (const p of pendings) answer(p, { ok: false, error });
       }, Math.max(0, deadlineMs - clock.now()));
     }

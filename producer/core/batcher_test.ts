@@ -74,7 +74,10 @@ Deno.test("batcher coalesces concurrent requests into one send per partition aft
   s.ackAll();
   const [o1, o2] = await Promise.all([r1, r2]);
   assert.deepEqual(o1.map((o) => o.ok && o.partition), [0, 1]);
-  assert.ok(o2[0].ok && o1[0].ok && BigInt(o2[0].offset) === BigInt(o1[0].offset) + 1n, "offsets follow order");
+  assert.ok(
+    o2[0].ok && o1[0].ok && BigInt(o2[0].offset) === BigInt(o1[0].offset) + 1n,
+    "offsets follow order",
+  );
 });
 
 Deno.test("batcher flushes at maxBatchBytes without waiting for the linger", async () => {

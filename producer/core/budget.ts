@@ -38,6 +38,8 @@ export function recordBytes(
   },
 ): number {
   let n = 64 + (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0);
-  for (const [name, value] of record.headers) n += name.length + (typeof value === "string" ? value.length : value.byteLength);
+  for (const [name, value] of record.headers) {
+    n += name.length + (typeof value === "string" ? value.length : value.byteLength);
+  }
   return n;
 }

@@ -16,7 +16,10 @@ Deno.test("murmur2 matches the Java client's published values", () => {
 
 Deno.test("partitionFor agrees with kafkajs' DefaultPartitioner for 2 000 keys", () => {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: 12 }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from(
+    { length: 12 },
+    (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }),
+  );
   for (let i = 0; i < 2000; i++) {
     const key = `user-${i}-${"x".repeat(i % 9)}`;
     const theirs = partitioner({ topic: "t", partitionMetadata, message: { key, value: null } });

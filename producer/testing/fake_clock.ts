@@ -29,7 +29,9 @@ export function createFakeClock(start = 1_000_000): FakeClock {
       const target = now + ms;
       while (true) {
         await flushMicrotasks();
-        const due = [...timers.entries()].filter(([, t]) => t.at <= target).sort((a, b) => a[1].at - b[1].at)[0];
+        const due = [...timers.entries()].filter(([, t]) =>
+          t.at <= target
+        ).sort((a, b) => a[1].at - b[1].at)[0];
         if (!due) break;
         timers.delete(due[0]);
         now = due[1].at;

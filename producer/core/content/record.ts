@@ -1,0 +1,37 @@
+/**
+ * Pieces every decoder uses to build Kafka records: request-scoped ids, trace propagation, and the
+ * per-event size limit.
+ *
+ * @module
+ */
+import type { DecodeContext } from "../types.ts";
+
+/** Kafka header as written (name, value). */
+export type Header = readonly [name: string, value: string | Uint8Array];
+
+/** Shared UTF-8 encoder. */
+export const utf8: TextEncoder = new TextEncoder();
+
+/** Request headers copied verbatim onto every record (W3C Trace Context), in this order. */
+export const TRACE_HEADERS: readonly string[] = ["traceparent", "tracestate"];
+
+/** The request's W3C trace headers as Kafka headers, skipping names the record already has. */
+export function traceHeaders(ctx: DecodeContext, existing: readonly Header[] = []): Header[] {
+  const out: Header[] = [];
+  for (const name of TRACE_HEADERS) {
+    const value = ctx.headers.get(name);
+    if (value === null || existing.some(([n]) => n.toLowerCase() === name)) continue;
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * Id for an event that carries none: the `Idempotency-Key` request header (for a batch, suffixed with
+ * `-<index>` so every event of a retried batch gets the same id again), else a generated one.
+ */
+export function fallbackId(ctx: DecodeContext, index: number, batch: boolean): string {
+  const key = ctx.headers.get("idempotency-key");
+  if (key !== null && key !== "") return batch ? `${key}-${index}` : key;
+  return ctx.newId();
+}
