@@ -37,7 +37,7 @@ type Bytes = { readonly bytes: Uint8Array | null } | { readonly error: string };
 
 function bytesOf(format: EmbeddedFormat, raw: unknown, span: string): Bytes {
   if (format === "json") return { bytes: utf8.encode(span) };
-  
+  if (raw === null) return { bytes: null };
   if (typeof raw !== "string") {
     return { error: format === "binary" ? "must be a base64 string or null" : "must be a string or null" };
   }
