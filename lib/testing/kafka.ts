@@ -196,7 +196,9 @@ export async function startKafka(opts: KafkaFixtureOptions = {}): Promise<KafkaF
   const perNode = 2 + (opts.scram ? 1 : 0) + (opts.tls ? 1 : 0) + (opts.tls && opts.scram ? 1 : 0);
   const ports = freePorts(count * perNode);
   if (opts.port !== undefined) {
-    if (ports.includes(opts.port)) throw new Error(`port ${opts.port} collides with a picked port; try again`);
+    if (ports.includes(opts.port)) {
+      throw new Error(`port ${opts.port} collides with a picked port; try again`);
+    }
     ports[0] = opts.port;
   }
   const nodes: KafkaNode[] = [];
@@ -232,8 +234,8 @@ export async function startKafka(opts: KafkaFixtureOptions = {}): Promise<KafkaF
       classpath,
       "kafka.tools.StorageTool",
       "format",
-      "-t",
-      id,
+      // "=" form: a random id may start with "-", which the CLI would take for an option.
+      `--cluster-id=${id}`,
       "-c",
       `${node.dir}/server.properties`,
       ...scramArgs,
