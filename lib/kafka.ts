@@ -127,7 +127,10 @@ export function silenceKafkajsTimerWarning(): void {
   const original = process.emitWarning.bind(process);
   const filtered = (warning: string | Error, ...rest: unknown[]): void => {
     const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-    if (type === "TimeoutNegativeWarning" || (warning instanceof Error && warning.name === "TimeoutNegativeWarning")) {
+    if (
+      type === "TimeoutNegativeWarning" ||
+      (warning instanceof Error && warning.name === "TimeoutNegativeWarning")
+    ) {
       return;
     }
     (original as (w: string | Error, ...r: unknown[]) => void)(warning, ...rest);

@@ -117,7 +117,12 @@ function buildAuth(cfg: ProducerConfig, readText: ReadText, log: Logger, problem
   return authenticators;
 }
 
-function kafkajsSide(cfg: ProducerConfig, topics: string[], given: Kafka | undefined, log: Logger): KafkaSide {
+function kafkajsSide(
+  cfg: ProducerConfig,
+  topics: string[],
+  given: Kafka | undefined,
+  log: Logger,
+): KafkaSide {
   const kafka = given ?? createKafka(cfg, log.child({ component: "kafkajs" }));
   return {
     sender: createKafkajsSender(kafka, log),

@@ -2,7 +2,14 @@
  * The gateway process: parse settings, build the gateway, serve HTTP, and shut down in order on SIGTERM
  * (readyz false → stop accepting → flush and await in-flight sends → disconnect → exit 0).
  */
-import { ConfigError, createLogger, createShutdown, describeConfig, loadConfig, redactConfig } from "@kafka-edge/lib";
+import {
+  ConfigError,
+  createLogger,
+  createShutdown,
+  describeConfig,
+  loadConfig,
+  redactConfig,
+} from "@kafka-edge/lib";
 import { producerConfigSpec } from "./config.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
 

@@ -35,7 +35,9 @@ const kafka = await startKafka({ brokers, port, scram: values.scram, tls: values
 console.log(`KAFKA_BOOTSTRAP=${kafka.bootstrap}`);
 if (kafka.sasl) {
   console.log(`KAFKA_SASL_BOOTSTRAP=${kafka.sasl.bootstrap}`);
-  for (const [user, password] of Object.entries(kafka.sasl.users)) console.log(`# SCRAM user ${user} / ${password}`);
+  for (const [user, password] of Object.entries(kafka.sasl.users)) {
+    console.log(`# SCRAM user ${user} / ${password}`);
+  }
 }
 if (kafka.tls) {
   console.log(`KAFKA_TLS_BOOTSTRAP=${kafka.tls.bootstrap}`);
