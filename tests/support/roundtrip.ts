@@ -15,7 +15,10 @@ export async function eventually(done: () => boolean, timeoutMs: number, what: s
 }
 
 /** Produces `count` messages to a fresh topic and checks a consumer group reads each exactly once. */
-export async function roundTrip(kafka: Kafka, opts: { topic: string; count: number; replication: number }) {
+export async function roundTrip(
+  kafka: Kafka,
+  opts: { topic: string; count: number; replication: number },
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
