@@ -2,3 +2,4 @@ export * from "./cache.ts";
 export * from "./certs.ts";
 export * from "./kafka.ts";
 export * from "./process.ts";
+export * from "./control_plane.ts";
