@@ -1,0 +1,305 @@
+/**
+ * The consume loop on kafkajs: one consumer in the group, eachBatch with autoCommit off, and the rules that
+ * keep delivery at-least-once without ever throwing into kafkajs (a throw makes kafkajs restart the consumer
+ * and rebalance the whole group).
+ *
+ * How retries, heartbeats, pausing and commits interact:
+ * - A batch (one partition's fetch) is cut into chunks of BATCH_SIZE; each chunk goes through
+ *   core/processor.ts (write, retry with backoff + jitter, dead-letter) and then its settled prefix is
+ *   resolved and committed explicitly. Nothing is committed that the sink or the DLQ did not acknowledge.
+ * - While a batch is in progress a ticker calls kafkajs' heartbeat() every HEARTBEAT_INTERVAL, so slow writes
+ *   and retry waits never cost the group membership. When heartbeat reports a rebalance, the batch stops
+ *   starting new attempts, commits what is settled and returns, letting kafkajs rejoin promptly.
+ * - Records that can be neither delivered nor dead-lettered (DLQ down or unset, or ON_RETRIES_EXHAUSTED=pause)
+ *   block their partition: it is paused, the handler returns without resolving them, and a timer resumes it
+ *   after a growing backoff; kafkajs then fetches again from the first unsettled offset. Other partitions
+ *   keep flowing.
+ * - Backpressure: kafkajs fetches again from a broker only after the previous fetch's batches were handled,
+ *   so memory is bounded by FETCH_MAX_BYTES and a slow sink simply slows (or, when blocked, pauses) fetching.
+ * - Shutdown: stop() makes every batch finish its in-flight write, commit and return; in-flight writes are
+ *   aborted at 75% of the shutdown budget so the commit and the LeaveGroup still fit inside it.
+ *
+ * @module
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
+import type { Logger } from "@kafka-edge/lib";
+import { backoffDelay, type RetryPolicy } from "../core/backoff.ts";
+import type { Health } from "../core/health.ts";
+import { type ChunkResult, processChunk, type ProcessorDeps } from "../core/processor.ts";
+import type { ConsumedRecord } from "../core/types.ts";
+import type { WorkerMetrics } from "../metrics.ts";
+
+/** Consumer settings the runtime needs (a subset of the worker config). */
+export interface RuntimeSettings {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning: boolean;
+  readonly batchSize: number;
+  readonly partitionsConcurrently: number;
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly maxBytes: number;
+  readonly maxBytesPerPartition: number;
+  readonly maxWaitTimeMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** Backoff for resuming blocked partitions. */
+  readonly retry: RetryPolicy;
+}
+
+/** Collaborators of the runtime. */
+export interface RuntimeDeps {
+  readonly kafka: Kafka;
+  readonly processor: Omit<ProcessorDeps, "sleep">;
+  readonly health: Health;
+  readonly metrics: WorkerMetrics;
+  readonly log: Logger;
+  /** Called when kafkajs gave up for good; the process should exit non-zero so it is restarted. */
+  readonly onFatal: (reason: string) => void;
+}
+
+/** A running consumer. */
+export interface Runtime {
+  start(): Promise<void>;
+  /** Finishes in-flight writes, commits, leaves the group and disconnects. Safe to call before start. */
+  stop(): Promise<void>;
+}
+
+/** Waits `ms` or until `signal` aborts, whichever comes first. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: m.headers ?? {},
+  };
+}
+
+function eventTimeMs(time: string | undefined, fallback: number): number {
+  const parsed = time === undefined ? NaN : Date.parse(time);
+  return Number.isFinite(parsed) ? parsed : fallback;
+}
+
+/** Creates the runtime; nothing connects before start(). */
+export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Runtime {
+  const { kafka, health, metrics, log } = deps;
+  const draining = new AbortController();
+  const writesAbort = new AbortController();
+  const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  const blockStreaks = new Map<string, number>();
+  let consumer: Consumer | undefined;
+  let stopping: Promise<void> | undefined;
+  const processor: ProcessorDeps = { ...deps.processor, sleep: abortableSleep };
+
+  function record(topic: string, result: ChunkResult, startedMs: number): void {
+    const now = deps.processor.now();
+    metrics.batchDuration.observe({ topic }, (now - startedMs) / 1000);
+    metrics.processed.inc({ topic }, result.delivered.length);
+    for (const r of result.delivered) {
+      const lag = now - eventTimeMs(r.event.time, r.timestamp);
+      if (lag >= 0) metrics.endToEnd.observe({ topic }, lag / 1000);
+    }
+    if (result.skipped.filtered) metrics.skipped.inc({ topic, reason: "filtered" }, result.skipped.filtered);
+    if (result.skipped.tombstone) {
+      metrics.skipped.inc({ topic, reason: "tombstone" }, result.skipped.tombstone);
+    }
+    if (result.failedAttempts.transient) {
+      metrics.failed.inc({ topic, kind: "transient" }, result.failedAttempts.transient);
+    }
+    if (result.failedAttempts.permanent) {
+      metrics.failed.inc({ topic, kind: "permanent" }, result.failedAttempts.permanent);
+    }
+    if (result.deadLettered) {
+      metrics.deadLettered.inc({ topic }, result.deadLettered);
+      log.warn("records dead-lettered", {
+        topic,
+        count: result.deadLettered,
+        lastFailure: result.lastFailure,
+      });
+    }
+  }
+
+  function block(topic: string, partition: number, reason: string): void {
+    const key = `${topic}|${partition}`;
+    const streak = (blockStreaks.get(key) ?? 0) + 1;
+    blockStreaks.set(key, streak);
+    const retryInMs = Math.max(
+      settings.retry.initialBackoffMs,
+      backoffDelay(streak, settings.retry, Math.random),
+    );
+    metrics.blocks.inc({ topic });
+    log.error("partition paused: records can be neither delivered nor dead-lettered; retrying later", {
+      topic,
+      partition,
+      reason,
+      retryInMs,
+      consecutive: streak,
+    });
+    if (draining.signal.aborted || !consumer) return;
+    consumer.pause([{ topic, partitions: [partition] }]);
+    clearTimeout(resumeTimers.get(key));
+    metrics.paused.set(resumeTimers.size + (resumeTimers.has(key) ? 0 : 1));
+    resumeTimers.set(
+      key,
+      setTimeout(() => {
+        resumeTimers.delete(key);
+        metrics.paused.set(resumeTimers.size);
+        consumer?.resume([{ topic, partitions: [partition] }]);
+      }, retryInMs),
+    );
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    health.alive();
+    if (batch.isEmpty()) return;
+    const stop = new AbortController();
+    const onDrain = () => stop.abort(draining.signal.reason);
+    draining.signal.addEventListener("abort", onDrain, { once: true });
+    if (draining.signal.aborted) stop.abort();
+    const ticker = setInterval(async () => {
+      if (!isRunning() || isStale()) stop.abort(new Error("partition revoked or consumer stopping"));
+      try {
+        await heartbeat();
+        health.alive();
+      } catch (err) {
+        // Usually REBALANCE_IN_PROGRESS: finish up so kafkajs can rejoin; the next owner re-reads the rest.
+        stop.abort(err);
+      }
+    }, settings.heartbeatIntervalMs);
+    try {
+      metrics.consumed.inc({ topic }, batch.messages.length);
+      const high = BigInt(batch.highWatermark);
+      metrics.lag.set(
+        { topic, partition: String(partition) },
+        Number(high - BigInt(batch.firstOffset() ?? batch.highWatermark)),
+      );
+      for (let start = 0; start < batch.messages.length; start += settings.batchSize) {
+        if (stop.signal.aborted || !isRunning() || isStale()) break;
+        const chunk = batch.messages.slice(start, start + settings.batchSize).map((m) =>
+          toConsumed(topic, partition, m)
+        );
+        const startedMs = deps.processor.now();
+        const result = await processChunk(chunk, processor, { stop: stop.signal, abort: writesAbort.signal });
+        record(topic, result, startedMs);
+        if (result.settled > 0) {
+          const last = chunk[result.settled - 1].offset;
+          const next = (BigInt(last) + 1n).toString();
+          resolveOffset(last);
+          try {
+            await commitOffsetsIfNecessary({
+              topics: [{ topic, partitions: [{ partition, offset: next }] }],
+            });
+            metrics.lag.set({ topic, partition: String(partition) }, Number(high - BigInt(next)));
+          } catch (err) {
+            // The records are delivered; without the commit they are delivered again later (at-least-once).
+            metrics.commitFailures.inc({ topic });
+            log.warn("offset commit failed; records will be re-delivered", {
+              topic,
+              partition,
+              offset: next,
+              err,
+            });
+            break;
+          }
+        }
+        if (result.blocked !== undefined) {
+          block(topic, partition, result.blocked);
+          break;
+        }
+        if (result.settled < chunk.length) break;
+        blockStreaks.delete(`${topic}|${partition}`);
+      }
+    } catch (err) {
+      // Never throw into kafkajs: pause this partition and retry it later instead.
+      block(topic, partition, `unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearInterval(ticker);
+      draining.signal.removeEventListener("abort", onDrain);
+    }
+  }
+
+  function subscribeEvents(c: Consumer): void {
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const assignment = e.payload.memberAssignment as Record<string, number[]>;
+      const count = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
+      metrics.rebalances.inc();
+      metrics.assigned.set(count);
+      metrics.lag.reset();
+      health.joined(count);
+      log.info("joined group", { groupId: settings.groupId, memberId: e.payload.memberId, assignment });
+    });
+    c.on(c.events.REBALANCING, () => health.rebalancing());
+    c.on(c.events.HEARTBEAT, () => health.alive());
+    c.on(c.events.FETCH, () => health.alive());
+    c.on(c.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      log.error("consumer crashed", { err: error, willRestart: restart });
+      if (!restart && !draining.signal.aborted) {
+        health.failed(error.message);
+        deps.onFatal(`consumer crashed: ${error.message}`);
+      }
+    });
+  }
+
+  return {
+    async start() {
+      const c = kafka.consumer({
+        groupId: settings.groupId,
+        sessionTimeout: settings.sessionTimeoutMs,
+        heartbeatInterval: settings.heartbeatIntervalMs,
+        rebalanceTimeout: settings.rebalanceTimeoutMs,
+        maxBytes: settings.maxBytes,
+        maxBytesPerPartition: settings.maxBytesPerPartition,
+        maxWaitTimeInMs: settings.maxWaitTimeMs,
+        allowAutoTopicCreation: false,
+      });
+      consumer = c;
+      subscribeEvents(c);
+      await c.connect();
+      await c.subscribe({ topics: [...settings.topics], fromBeginning: settings.fromBeginning });
+      await c.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: settings.partitionsConcurrently,
+        eachBatch,
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        health.stopping();
+        draining.abort(new Error("shutting down"));
+        for (const timer of resumeTimers.values()) clearTimeout(timer);
+        resumeTimers.clear();
+        const cutOff = setTimeout(
+          () => writesAbort.abort(new Error("shutdown deadline")),
+          Math.floor(settings.shutdownTimeoutMs * 0.75),
+        );
+        try {
+          // kafkajs waits for in-flight batches (which now finish and commit), leaves the group, disconnects.
+          await consumer?.disconnect();
+        } finally {
+          clearTimeout(cutOff);
+        }
+      })();
+      return stopping;
+    },
+  };
+}

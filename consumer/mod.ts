@@ -1,0 +1,2 @@
+/** The consumer package. */
+export * from "./core/sink.ts";

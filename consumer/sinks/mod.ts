@@ -1,0 +1,2 @@
+/** The sinks and their registry. */
+export * from "./registry.ts";

@@ -1,0 +1,207 @@
+/**
+ * The PostgreSQL sink: batched multi-row INSERT … ON CONFLICT (id) DO NOTHING into one table keyed by the
+ * event id, so replays after a crash or rebalance insert nothing twice.
+ *
+ * Table (created when missing unless POSTGRES_CREATE_TABLE=false):
+ *
+ *     id text PRIMARY KEY, topic text, partition integer, "offset" bigint, time timestamptz,
+ *     type text, source text, datacontenttype text, payload jsonb, inserted_at timestamptz
+ *
+ * `payload` is the (projected) event data: JSON as JSON, text as a JSON string, bytes as
+ * {"data_base64": "…"}. Plain-JSON records get ids derived from topic-partition-offset (lib/envelope), so
+ * their replays collide on the key as intended.
+ *
+ * Errors: SQLSTATE classes 22 (data exception, e.g. a \u0000 in a string) and 23 (constraint) are the
+ * records' fault. The batch is then re-inserted row by row to find the culprits, which become permanent
+ * failures; everything else (connection refused, server shutting down, timeouts) fails the batch transiently.
+ *
+ * @module
+ */
+import pg from "pg";
+import { bool, type ConfigOf, defineConfig, duration, int, type Logger, str, url } from "@kafka-edge/lib";
+import { type Sink, SinkError, type SinkRecord, type SinkWriteResult } from "../core/sink.ts";
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
+
+/** The PostgreSQL sink's settings. */
+export const postgresSinkSpec = defineConfig({
+  POSTGRES_URL: url({ protocols: ["postgres:", "postgresql:"] }).secret()
+    .describe("postgres://user:password@host:5432/database"),
+  POSTGRES_TABLE: str({ pattern: TABLE_NAME, expects: "must be a table name, optionally schema-qualified" })
+    .default("kafka_events").example("kafka_events"),
+  POSTGRES_CREATE_TABLE: bool().default(true).describe("create the table at start-up when it is missing"),
+  POSTGRES_TIMEOUT: duration({ min: 100, max: 600_000 }).default(10_000)
+    .describe("connect and statement timeout"),
+  POSTGRES_POOL_SIZE: int({ min: 1, max: 100 }).default(4),
+});
+
+/** Parsed PostgreSQL sink settings. */
+export type PostgresSinkConfig = ConfigOf<typeof postgresSinkSpec.fields>;
+
+/** Logger for pool-level errors (an idle connection dropping must not crash the process). */
+export interface PostgresSinkDeps {
+  readonly log: Logger;
+}
+
+const COLUMNS = [
+  "id",
+  "topic",
+  "partition",
+  '"offset"',
+  "time",
+  "type",
+  "source",
+  "datacontenttype",
+  "payload",
+];
+// PostgreSQL allows 65535 bind parameters per statement.
+const MAX_ROWS_PER_STATEMENT = Math.floor(65_535 / COLUMNS.length);
+
+/** `"schema"."table"` from a validated name. */
+export function quoteTable(name: string): string {
+  return name.split(".").map((part) => `"${part}"`).join(".");
+}
+
+/** The DDL the sink runs at start-up. */
+export function createTableSql(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (
+  id text PRIMARY KEY,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  "offset" bigint NOT NULL,
+  time timestamptz,
+  type text,
+  source text,
+  datacontenttype text,
+  payload jsonb,
+  inserted_at timestamptz NOT NULL DEFAULT now()
+)`;
+}
+
+/** A multi-row INSERT for `rows` records and its bind parameters. */
+export function insertSql(
+  table: string,
+  records: readonly SinkRecord[],
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const tuples = records.map((r) => {
+    const base = values.length;
+    values.push(
+      r.event.id,
+      r.topic,
+      r.partition,
+      r.offset,
+      r.event.time ?? new Date(r.timestamp).toISOString(),
+      r.event.type,
+      r.event.source,
+      r.event.datacontenttype ?? null,
+      payloadJson(r.event.data),
+    );
+    const marks = COLUMNS.map((_, i) => `$${base + i + 1}`);
+    marks[marks.length - 1] += "::jsonb";
+    return `(${marks.join(", ")})`;
+  });
+  return {
+    text: `INSERT INTO ${quoteTable(table)} (${COLUMNS.join(", ")}) VALUES ${
+      tuples.join(", ")
+    } ON CONFLICT (id) DO NOTHING`,
+    values,
+  };
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** The JSON text stored in `payload`. */
+export function payloadJson(data: unknown): string | null {
+  if (data === undefined) return null;
+  if (data instanceof Uint8Array) return JSON.stringify({ data_base64: toBase64(data) });
+  return JSON.stringify(data);
+}
+
+/** True for SQLSTATEs that blame the row rather than the connection or server. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+function describe(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  return `${e?.message ?? String(err)}${e?.code ? ` (SQLSTATE ${e.code})` : ""}`;
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new SinkError("write aborted", "transient"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new SinkError("write aborted", "transient"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** Creates the PostgreSQL sink. */
+export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSinkDeps): Sink {
+  const pool = new pg.Pool({
+    connectionString: config.POSTGRES_URL,
+    max: config.POSTGRES_POOL_SIZE,
+    connectionTimeoutMillis: config.POSTGRES_TIMEOUT,
+    statement_timeout: config.POSTGRES_TIMEOUT,
+    query_timeout: config.POSTGRES_TIMEOUT + 1_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on(
+    "error",
+    (err: Error) => deps.log.warn("idle PostgreSQL connection failed", { err: describe(err) }),
+  );
+
+  async function insert(records: readonly SinkRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += MAX_ROWS_PER_STATEMENT) {
+      const { text, values } = insertSql(config.POSTGRES_TABLE, records.slice(i, i + MAX_ROWS_PER_STATEMENT));
+      await pool.query(text, values);
+    }
+  }
+
+  async function writeBatch(records: readonly SinkRecord[]): Promise<SinkWriteResult> {
+    try {
+      await insert(records);
+      return {};
+    } catch (err) {
+      if (!isDataError(err)) throw new SinkError(`PostgreSQL insert failed: ${describe(err)}`, "transient");
+    }
+    // One bad row fails the whole statement; row by row finds it and still stores its neighbours.
+    const failures: { index: number; error: SinkError }[] = [];
+    for (const [index, record] of records.entries()) {
+      try {
+        await insert([record]);
+      } catch (err) {
+        const kind = isDataError(err) ? "permanent" : "transient";
+        failures.push({ index, error: new SinkError(`PostgreSQL rejected the row: ${describe(err)}`, kind) });
+      }
+    }
+    return failures.length > 0 ? { failures } : {};
+  }
+
+  return {
+    name: "postgres",
+    async start() {
+      try {
+        if (config.POSTGRES_CREATE_TABLE) await pool.query(createTableSql(config.POSTGRES_TABLE));
+        const found = await pool.query("SELECT to_regclass($1) AS t", [quoteTable(config.POSTGRES_TABLE)]);
+        if (found.rows[0]?.t === null) throw new Error(`table ${config.POSTGRES_TABLE} does not exist`);
+      } catch (err) {
+        throw new Error(`PostgreSQL sink cannot start: ${describe(err)}`);
+      }
+    },
+    write(records, ctx) {
+      return raceAbort(writeBatch(records), ctx.signal);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
