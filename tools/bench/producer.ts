@@ -1,0 +1,690 @@
+/**
+ * `deno task bench:producer [--quick] [--json [path]] [--no-bridge] [--cpu-prof DIR]`: the producer side
+ * measured side by side on one local Kafka (KRaft, loopback), one machine, one run:
+ *
+ * 1. raw kafkajs in one process, configured like the gateway's sender (the client ceiling), and with
+ *    kafkajs' unlimited in-flight default to show what that one setting is worth;
+ * 2. the gateway (`producer/main.ts`, a subprocess) on its v1 route, 100-event requests and one event
+ *    per request on 64 connections, both waiting for Kafka's acknowledgement;
+ * 3. the same gateway on its Strimzi-compatible route and the Strimzi Kafka Bridge (acks=all) with the
+ *    same request bodies.
+ *
+ * Load comes from tools/bench/load_client.ts subprocesses (closed loop, keep-alive, warm-up then a fixed
+ * window). Prints a Markdown table and the goals (PASS/FAIL, never asserted) on stdout, a progress bar on
+ * stderr, and with --json the whole report. Everything runs on 127.0.0.1 and stops itself: every load loop
+ * is bounded by time and count, and every process it starts dies with it.
+ */
+import { parseArgs } from "node:util";
+import { type KafkaFixture, startKafka } from "@kafka-edge/lib/testing";
+import { type Daemon, freePort, spawnDaemon, stopDaemon, tail, waitUntil } from "@kafka-edge/lib/testing";
+import { Kafka, logLevel } from "kafkajs";
+import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
+import { type Bridge, ensureBridge, startBridge } from "../bridge/bridge.ts";
+import type { LoadResult } from "./load_client.ts";
+import {
+  createProgress,
+  fmt,
+  formatGoals,
+  formatTable,
+  type GoalResult,
+  loadAverage,
+  machineInfo,
+  processMemory,
+  processName,
+  type ProcessUsage,
+  sleep,
+  writeJson,
+} from "./report.ts";
+
+const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-bridge] [--no-stand-in]
+       [--warmup-ms N] [--duration-ms N] [--cpu-prof DIR]
+
+  --quick         short windows (whole run ≤ 60 s); numbers are indicative only
+  --json [path]   also write the full report as JSON (default path: bench_producer.json)
+  --no-bridge     skip the Strimzi Kafka Bridge rows
+  --no-stand-in   if io.strimzi:kafka-bridge cannot be fetched, skip the bridge rows instead of
+                  measuring the stand-in (tools/bridge/stand_in)
+  --cpu-prof DIR  run the gateway under --cpu-prof and leave its .cpuprofile in DIR
+                  (summarise it with: deno run -A tools/bench/cpu_profile.ts DIR/*.cpuprofile)
+  --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, gw-v1-batched,
+                  gw-v1-single, gw-v2-batched, gw-v2-single, bridge-batched, bridge-single), e.g.
+                  to profile one load shape`;
+
+/** The shapes of load: what one POST carries. */
+const EVENT_BYTES = 250;
+const BATCH = 100;
+const PARTITIONS = 6;
+/** Concurrent 100-event requests (and raw kafkajs sends): 1,600 events in flight. */
+const BATCH_CONNECTIONS = 16;
+/** Concurrent one-event requests, as the task defines the single-event load. */
+const SINGLE_CONNECTIONS = 64;
+const GATEWAY_RSS_LIMIT_MB = 256;
+const WARMUP_TOPIC = "bench-warmup";
+
+/** One measured row. */
+interface Row {
+  readonly id: string;
+  readonly label: string;
+  readonly system: "kafkajs" | "gateway" | "bridge";
+  readonly shape: "batched" | "single";
+  readonly result: LoadResult;
+  /** The process under test (gateway or bridge) and the broker, over the window. */
+  readonly server?: ProcessUsage;
+  readonly broker?: ProcessUsage;
+  /** Kafka sends the gateway made in the window and their mean size, from its /metrics. */
+  readonly sends?: { readonly count: number; readonly meanRecords: number };
+}
+
+function parseCli() {
+  // --json takes an optional path, which node:util's parseArgs cannot express: split it off first.
+  const args = [...Deno.args];
+  let json: string | undefined;
+  const at = args.indexOf("--json");
+  if (at >= 0) {
+    const next = args[at + 1];
+    const hasPath = next !== undefined && !next.startsWith("--");
+    json = hasPath ? next : "bench_producer.json";
+    args.splice(at, hasPath ? 2 : 1);
+  }
+  const { values } = parseArgs({
+    args,
+    options: {
+      "quick": { type: "boolean", default: false },
+      "no-bridge": { type: "boolean", default: false },
+      "no-stand-in": { type: "boolean", default: false },
+      "warmup-ms": { type: "string" },
+      "duration-ms": { type: "string" },
+      "cpu-prof": { type: "string" },
+      "only": { type: "string" },
+      "help": { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    Deno.exit(0);
+  }
+  const warmupMs = Number(values["warmup-ms"] ?? (values.quick ? 1_000 : 3_000));
+  const durationMs = Number(values["duration-ms"] ?? (values.quick ? 3_000 : 15_000));
+  if (!(warmupMs >= 0 && durationMs >= 1000 && durationMs <= 600_000)) {
+    console.error(`--warmup-ms must be ≥ 0 and --duration-ms 1000..600000\n${usage}`);
+    Deno.exit(2);
+  }
+  return {
+    quick: values.quick,
+    json,
+    bridge: !values["no-bridge"],
+    standIn: !values["no-stand-in"],
+    warmupMs,
+    durationMs,
+    brokerWarmupMs: values.quick ? 3_000 : 8_000,
+    cpuProf: values["cpu-prof"],
+    only: values.only === undefined ? undefined : new Set(values.only.split(",")),
+  };
+}
+
+/** A ~250-byte JSON event, as a page-view style analytics event would be. */
+function makeEvent(i: number): Record<string, unknown> {
+  const base = {
+    type: "page_view",
+    user: `u-${(100000 + i).toString(36)}`,
+    session: crypto.randomUUID(),
+    path: `/products/${i % 997}/reviews`,
+    referrer: "https://example.com/search?q=kafka",
+    pad: "",
+  };
+  const missing = EVENT_BYTES - new TextEncoder().encode(JSON.stringify(base)).byteLength;
+  return { ...base, pad: "x".repeat(Math.max(0, missing)) };
+}
+
+/** The request bodies, written to files the load clients read. */
+async function writeBodies(dir: string) {
+  const events = Array.from({ length: BATCH }, (_, i) => makeEvent(i));
+  const files = {
+    event: `${dir}/event.json`,
+    v1Batch: `${dir}/v1_batch.json`,
+    v1Single: `${dir}/v1_single.json`,
+    v2Batch: `${dir}/v2_batch.json`,
+    v2Single: `${dir}/v2_single.json`,
+  };
+  await Deno.writeTextFile(files.event, JSON.stringify(events[0]));
+  await Deno.writeTextFile(files.v1Batch, JSON.stringify(events));
+  await Deno.writeTextFile(files.v1Single, JSON.stringify(events[0]));
+  await Deno.writeTextFile(files.v2Batch, JSON.stringify({ records: events.map((value) => ({ value })) }));
+  await Deno.writeTextFile(files.v2Single, JSON.stringify({ records: [{ value: events[0] }] }));
+  return files;
+}
+
+const V2_JSON = "application/vnd.kafka.json.v2+json";
+
+/** Runs a Deno helper script (load client or raw producer) tied to our lifetime; returns its JSON answer. */
+async function runHelper(script: string, args: string[], timeoutMs: number): Promise<LoadResult> {
+  const child = new Deno.Command("setpriv", {
+    args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", "--quiet", script, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }, timeoutMs);
+  try {
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout).trim();
+    if (!out.success) {
+      const stderr = new TextDecoder().decode(out.stderr);
+      throw new Error(`${script} failed (${out.code ?? out.signal}):\n${stderr.slice(-3000)}`);
+    }
+    return JSON.parse(stdout.slice(stdout.lastIndexOf("\n") + 1));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The broker JVM of the fixture, found by its data directory on the command line. */
+function brokerPid(kafka: KafkaFixture): number | undefined {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (
+        cmdline.includes("kafka.Kafka") && cmdline.includes(kafka.dir) && processName(+entry.name) === "java"
+      ) {
+        return Number(entry.name);
+      }
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return undefined;
+}
+
+async function createTopics(bootstrap: string, topics: readonly string[]): Promise<void> {
+  silenceKafkajsTimerWarning();
+  const admin = new Kafka({ brokers: [bootstrap], clientId: "kafka-edge-bench", logLevel: logLevel.NOTHING })
+    .admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** `edge_producer_batch_records` sum and count from the gateway's /metrics. */
+async function batchCounters(url: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) =>
+    Number(text.match(new RegExp(`^${name}(?:\\{\\})? (\\S+)$`, "m"))?.[1] ?? NaN);
+  return { sum: read("edge_producer_batch_records_sum"), count: read("edge_producer_batch_records_count") };
+}
+
+interface Gateway {
+  readonly url: string;
+  readonly pid: number;
+  readonly logFile: string;
+  close(): Promise<void>;
+}
+
+async function startGateway(
+  bootstrap: string,
+  topics: readonly string[],
+  dir: string,
+  cpuProf: string | undefined,
+): Promise<Gateway> {
+  const port = freePort();
+  const logFile = `${dir}/gateway.log`;
+  const main = new URL("../../producer/main.ts", import.meta.url).pathname;
+  const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
+  // Deno.execPath() is the deno binary itself (not an npx wrapper), so the daemon's pid is the gateway's.
+  const daemon: Daemon = spawnDaemon({
+    cmd: Deno.execPath(),
+    args: ["run", "-A", ...prof, main],
+    logFile,
+    env: {
+      KAFKA_BROKERS: bootstrap,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      TOPICS: topics.join(","),
+      AUTH_METHODS: "none",
+      DEV_MODE: "true",
+      LOG_LEVEL: "warn",
+      // With authentication off every client is one principal: lift its default 10,000 events/s limit,
+      // which would otherwise be what this benchmark measures.
+      RATE_LIMIT_PER_SECOND: "1000000000",
+      RATE_LIMIT_BURST: "1000000000",
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let exited: Deno.CommandStatus | undefined;
+  daemon.status.then((s) => exited = s);
+  const close = () => stopDaemon(daemon, 25_000);
+  try {
+    await waitUntil(
+      async () => {
+        if (exited) throw new Error(`the gateway exited with code ${exited.code}`);
+        const res = await fetch(`${url}/readyz`);
+        await res.body?.cancel();
+        return res.ok;
+      },
+      { timeoutMs: 60_000, what: `the gateway on ${url}` },
+      () => tail(logFile, 40),
+    );
+    if (exited) throw new Error(`the gateway exited with code ${exited.code}\n${await tail(logFile, 40)}`);
+    const name = processName(daemon.pid);
+    if (name !== "deno") {
+      throw new Error(`expected the gateway's pid ${daemon.pid} to be deno, found ${name}`);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { url, pid: daemon.pid, logFile, close };
+}
+
+function versionOf(file: URL, pattern: RegExp): string {
+  try {
+    return Deno.readTextFileSync(file).match(pattern)?.[1] ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || !(b > 0) ? undefined : a / b;
+}
+
+function evaluateGoals(rows: readonly Row[]): GoalResult[] {
+  const get = (id: string) => rows.find((r) => r.id === id);
+  const eps = (id: string) => get(id)?.result.eventsPerSecond;
+  const p99 = (id: string) => get(id)?.result.latency.p99;
+  const goals: GoalResult[] = [];
+  // v1 writes each event as a keyed CloudEvent (6 ce_* headers); the v2 route writes the value alone, as
+  // the raw client does, so it isolates the gateway's own overhead from the bigger records.
+  for (const [id, what] of [["gw-v1-batched", "v1"], ["gw-v2-batched", "v2 route, same record shape"]]) {
+    const raw = ratio(eps(id), eps("raw"));
+    goals.push({
+      goal: `gateway batched (${what}) ≥ 0.85 × raw kafkajs`,
+      actual: raw === undefined ? "not measured" : `${raw.toFixed(2)} ×`,
+      pass: raw === undefined ? undefined : raw >= 0.85,
+    });
+  }
+  for (const shape of ["batched", "single"] as const) {
+    const gw = `gw-v2-${shape}`;
+    const br = `bridge-${shape}`;
+    const x = ratio(eps(gw), eps(br));
+    const gwP99 = p99(gw);
+    const brP99 = p99(br);
+    const name = get(br)?.label ?? "bridge";
+    goals.push({
+      goal: `gateway ≥ 3 × ${name.replace(/,.*$/, "")} events/s, p99 ≤ its p99 (${shape}, v2 route)`,
+      actual: x === undefined || gwP99 === undefined || brP99 === undefined
+        ? "not measured"
+        : `${x.toFixed(2)} ×; p99 ${fmt(gwP99, 1)} vs ${fmt(brP99, 1)} ms`,
+      pass: x === undefined || gwP99 === undefined || brP99 === undefined
+        ? undefined
+        : x >= 3 && gwP99 <= brP99,
+    });
+  }
+  const single = ratio(eps("gw-v1-single"), eps("gw-v1-batched"));
+  goals.push({
+    goal: "gateway single-event ≥ 0.5 × batched",
+    actual: single === undefined ? "not measured" : `${single.toFixed(2)} ×`,
+    pass: single === undefined ? undefined : single >= 0.5,
+  });
+  const gatewayRows = rows.filter((r) => r.system === "gateway" && r.server);
+  const rss = Math.max(...gatewayRows.map((r) => Math.max(r.server!.rssMaxMb, r.server!.hwmMb)));
+  goals.push({
+    goal: `gateway RSS ≤ ${GATEWAY_RSS_LIMIT_MB} MB at max load`,
+    actual: gatewayRows.length === 0 ? "not measured" : `${fmt(rss)} MB peak (VmHWM)`,
+    pass: gatewayRows.length === 0 ? undefined : rss <= GATEWAY_RSS_LIMIT_MB,
+  });
+  return goals;
+}
+
+function rowsTable(rows: readonly Row[]): string {
+  return formatTable<Row>([
+    { title: "row", value: (r) => r.label, align: "left" },
+    { title: "conns", value: (r) => String(r.result.connections) },
+    { title: "events/s", value: (r) => fmt(r.result.eventsPerSecond) },
+    { title: "req/s", value: (r) => fmt(r.result.requestsPerSecond) },
+    { title: "p50 ms", value: (r) => fmt(r.result.latency.p50, 2) },
+    { title: "p99 ms", value: (r) => fmt(r.result.latency.p99, 2) },
+    { title: "RSS MB", value: (r) => r.server ? `${fmt(r.server.rssMaxMb)} / ${fmt(r.server.hwmMb)}` : "–" },
+    { title: "server CPU", value: (r) => r.server ? `${fmt(r.server.cpuPercent)} %` : "–" },
+    { title: "broker CPU", value: (r) => r.broker ? `${fmt(r.broker.cpuPercent)} %` : "–" },
+    { title: "client CPU", value: (r) => `${fmt(r.result.usage[0]?.cpuPercent)} %` },
+    {
+      // CPU per event of the process doing the work (the gateway or bridge; for raw rows the client): unlike
+      // events/s it barely moves when other work shares the machine.
+      title: "CPU µs/event",
+      value: (r) => fmt((r.server ?? r.result.usage[0])?.cpuSeconds * 1e6 / r.result.events, 1),
+    },
+    { title: "records/send", value: (r) => r.sends ? fmt(r.sends.meanRecords, 1) : "–" },
+    {
+      title: "errors",
+      value: (r) => Object.entries(r.result.errors).map(([k, v]) => `${k}×${v}`).join(" ") || "0",
+      align: "left",
+    },
+  ], rows);
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli();
+  const started = new Date();
+  const loadStart = loadAverage();
+  const machine = machineInfo();
+  const versions = {
+    deno: Deno.version.deno,
+    kafka: versionOf(new URL("../kafka/pom.xml", import.meta.url), /<kafka\.version>([^<]+)</),
+    kafkajs: versionOf(new URL("../../deno.json", import.meta.url), /npm:kafkajs@([^"]+)"/),
+    bridge: "not run",
+  };
+  const perRowMs = cli.warmupMs + cli.durationMs + 700;
+  const rowCount = cli.only?.size ?? 6 + (cli.bridge ? 2 : 0);
+  const progress = createProgress(
+    12_000 + cli.brokerWarmupMs + rowCount * perRowMs + (cli.bridge ? 6_000 : 0) + 3_000,
+  );
+  const dir = await Deno.makeTempDir({ prefix: "kafka-edge-bench-" });
+  const cleanups: (() => Promise<void>)[] = [];
+  let cleaned = false;
+  async function cleanup(): Promise<void> {
+    if (cleaned) return;
+    cleaned = true;
+    for (const fn of cleanups.reverse()) await fn().catch((err) => console.error(`cleanup: ${err}`));
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  const onSignal = () => {
+    progress.done();
+    console.error("# interrupted: stopping the gateway, bridge and Kafka");
+    cleanup().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  let gatewayIdle: { rssMb: number; hwmMb: number } | undefined;
+  const wanted = (id: string) => cli.only === undefined || cli.only.has(id);
+  const loadSamples: [number, number, number][] = [loadStart];
+  try {
+    progress.step("starting Kafka", 12_000);
+    const kafka = await startKafka();
+    cleanups.push(() => kafka.close());
+    const broker = brokerPid(kafka);
+    const topics = {
+      raw: "bench-raw",
+      rawUnlimited: "bench-raw-unlimited",
+      v1Batched: "bench-gw-v1-batched",
+      v1Single: "bench-gw-v1-single",
+      v2Batched: "bench-gw-v2-batched",
+      v2Single: "bench-gw-v2-single",
+      bridgeBatched: "bench-bridge-batched",
+      bridgeSingle: "bench-bridge-single",
+    };
+    await createTopics(kafka.bootstrap, [...Object.values(topics), WARMUP_TOPIC]);
+    const bodies = await writeBodies(dir);
+    const window = ["--warmup-ms", String(cli.warmupMs), "--duration-ms", String(cli.durationMs)];
+    const helperTimeout = cli.warmupMs + cli.durationMs + 60_000;
+    const loadClient = new URL("./load_client.ts", import.meta.url).pathname;
+    const rawProducer = new URL("./raw_producer.ts", import.meta.url).pathname;
+
+    const finish = (row: Row): void => {
+      rows.push(row);
+      loadSamples.push(loadAverage());
+      const r = row.result;
+      const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
+      progress.note(
+        `${row.label}: ${fmt(r.eventsPerSecond)} events/s, p50 ${fmt(r.latency.p50, 2)} ms, p99 ${
+          fmt(r.latency.p99, 2)
+        } ms${errors ? `, ${errors} errors (${r.errorSample})` : ""}`,
+      );
+    };
+
+    const split = (result: LoadResult, serverPid?: number) => {
+      const find = (pid: number | undefined) =>
+        pid === undefined ? undefined : result.usage.find((u) => u.pid === pid);
+      return { server: find(serverPid), broker: find(broker) };
+    };
+
+    // A fresh broker JVM runs interpreted code for its first seconds: warm it up before the first row, or
+    // that row (raw kafkajs) measures the JIT and the rows after it look better than they are.
+    progress.step("warming up the broker", cli.brokerWarmupMs + 700);
+    await runHelper(rawProducer, [
+      "--brokers",
+      kafka.bootstrap,
+      "--topic",
+      WARMUP_TOPIC,
+      "--partitions",
+      String(PARTITIONS),
+      "--event-file",
+      bodies.event,
+      "--max-in-flight",
+      "unlimited",
+      "--warmup-ms",
+      "0",
+      "--duration-ms",
+      String(cli.brokerWarmupMs),
+    ], helperTimeout);
+
+    for (
+      const [id, label, topic, inFlight] of [
+        ["raw", "raw kafkajs, maxInFlight 1 (as the gateway)", topics.raw, "1"],
+        ["raw-unlimited", "raw kafkajs, maxInFlight unlimited", topics.rawUnlimited, "unlimited"],
+      ] as const
+    ) {
+      if (!wanted(id)) continue;
+      progress.step(label, perRowMs);
+      const result = await runHelper(rawProducer, [
+        "--brokers",
+        kafka.bootstrap,
+        "--topic",
+        topic,
+        "--partitions",
+        String(PARTITIONS),
+        "--concurrency",
+        String(BATCH_CONNECTIONS),
+        "--batch",
+        String(BATCH),
+        "--event-file",
+        bodies.event,
+        "--max-in-flight",
+        inFlight,
+        "--watch-pids",
+        broker === undefined ? "" : String(broker),
+        ...window,
+      ], helperTimeout);
+      finish({ id, label, system: "kafkajs", shape: "batched", result, ...split(result) });
+    }
+
+    const httpRow = async (
+      id: string,
+      label: string,
+      system: "gateway" | "bridge",
+      shape: "batched" | "single",
+      url: string,
+      body: string,
+      contentType: string,
+      pid: number,
+      metricsUrl?: string,
+    ): Promise<void> => {
+      if (!wanted(id)) return;
+      progress.step(label, perRowMs);
+      const before = metricsUrl ? await batchCounters(metricsUrl) : undefined;
+      const result = await runHelper(loadClient, [
+        "--url",
+        url,
+        "--body-file",
+        body,
+        "--content-type",
+        contentType,
+        "--events",
+        String(shape === "batched" ? BATCH : 1),
+        "--connections",
+        String(shape === "batched" ? BATCH_CONNECTIONS : SINGLE_CONNECTIONS),
+        "--watch-pids",
+        [pid, broker].filter((p) => p !== undefined).join(","),
+        ...window,
+      ], helperTimeout);
+      // The counters include the warm-up: they give the mean batch size, not a per-window rate.
+      const after = metricsUrl ? await batchCounters(metricsUrl) : undefined;
+      const sends = before && after
+        ? {
+          count: after.count - before.count,
+          meanRecords: (after.sum - before.sum) / (after.count - before.count),
+        }
+        : undefined;
+      finish({ id, label, system, shape, result, sends, ...split(result, pid) });
+      // Let in-flight sends settle so one row's tail does not land in the next row's window.
+      await sleep(500);
+    };
+
+    const v2 = (base: string, topic: string) => `${base}/topics/${topic}`;
+    const gatewayRows = [
+      ["gw-v1-batched", "gateway v1, 100 events/request", "batched", "v1", topics.v1Batched, bodies.v1Batch],
+      ["gw-v1-single", "gateway v1, 1 event/request", "single", "v1", topics.v1Single, bodies.v1Single],
+      [
+        "gw-v2-batched",
+        "gateway v2 route, 100 records/request",
+        "batched",
+        "v2",
+        topics.v2Batched,
+        bodies.v2Batch,
+      ],
+      [
+        "gw-v2-single",
+        "gateway v2 route, 1 record/request",
+        "single",
+        "v2",
+        topics.v2Single,
+        bodies.v2Single,
+      ],
+    ] as const;
+    if (gatewayRows.some(([id]) => wanted(id))) {
+      progress.step("starting the gateway", 3_000);
+      if (cli.cpuProf) await Deno.mkdir(cli.cpuProf, { recursive: true });
+      const gateway = await startGateway(kafka.bootstrap, Object.values(topics), dir, cli.cpuProf);
+      cleanups.push(() => gateway.close());
+      gatewayIdle = processMemory(gateway.pid);
+      for (const [id, label, shape, route, topic, body] of gatewayRows) {
+        const url = route === "v1" ? `${gateway.url}/v1/topics/${topic}/events` : v2(gateway.url, topic);
+        const type = route === "v1" ? "application/json" : V2_JSON;
+        await httpRow(id, label, "gateway", shape, url, body, type, gateway.pid, gateway.url);
+      }
+      // The gateway is idle from here on; stop it so the bridge rows get the machine it had (and so a
+      // --cpu-prof profile is written now).
+      await gateway.close();
+    }
+
+    if (cli.bridge && (wanted("bridge-batched") || wanted("bridge-single"))) {
+      progress.step("fetching and starting the bridge", 6_000);
+      let bridge: Bridge | undefined;
+      try {
+        const jars = await ensureBridge(cli.standIn);
+        versions.bridge = jars.kind === "strimzi"
+          ? `Strimzi Kafka Bridge ${jars.version}`
+          : `stand-in (${jars.version})`;
+        if (jars.reason) {
+          notes.push(
+            `io.strimzi:kafka-bridge could not be fetched (${jars.reason}); the bridge rows measure ` +
+              "tools/bridge/stand_in instead: the bridge's producer path on its own libraries without its " +
+              "per-request extras, an upper bound for the real bridge.",
+          );
+        }
+        bridge = await startBridge({ jars, bootstrap: kafka.bootstrap, dir });
+        const b = bridge;
+        cleanups.push(() => b.close());
+        const name = b.kind === "strimzi" ? "Strimzi bridge" : "bridge stand-in";
+        await httpRow(
+          "bridge-batched",
+          `${name}, 100 records/request`,
+          "bridge",
+          "batched",
+          v2(b.url, topics.bridgeBatched),
+          bodies.v2Batch,
+          V2_JSON,
+          b.pid,
+        );
+        await httpRow(
+          "bridge-single",
+          `${name}, 1 record/request`,
+          "bridge",
+          "single",
+          v2(b.url, topics.bridgeSingle),
+          bodies.v2Single,
+          V2_JSON,
+          b.pid,
+        );
+      } catch (err) {
+        notes.push(`bridge rows skipped: ${err instanceof Error ? err.message.split("\n")[0] : err}`);
+        progress.note(`# bridge rows skipped: ${err instanceof Error ? err.message : err}`);
+      }
+    }
+  } finally {
+    progress.step("stopping", 3_000);
+    await cleanup();
+    progress.done();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+
+  const goals = evaluateGoals(rows);
+  const loadEnd = loadAverage();
+  const maxLoad = Math.max(...loadSamples.map((l) => l[0]), loadEnd[0]);
+  if (maxLoad > machine.cpus * 1.5) {
+    notes.push(
+      `the 1-minute load average reached ${maxLoad.toFixed(2)} on ${machine.cpus} CPUs: other work may ` +
+        "have disturbed this run (the bench itself accounts for about 2-3); re-run on a quiet machine.",
+    );
+  }
+  if (cli.quick) notes.push("--quick: short windows, numbers are indicative only.");
+  const header = [
+    `# kafka-edge producer benchmark, ${started.toISOString()}`,
+    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Linux ${machine.kernel}`,
+    `versions: Deno ${versions.deno}, Kafka ${versions.kafka} (1 KRaft node), kafkajs ${versions.kafkajs}, ` +
+    `bridge: ${versions.bridge}`,
+    `load: ${PARTITIONS}-partition topics, ${EVENT_BYTES} B JSON events, batched = ${BATCH} events/request ` +
+    `on ${BATCH_CONNECTIONS} connections, single = 1 event/request on ${SINGLE_CONNECTIONS} connections, ` +
+    `all synchronous (acks=all); warm-up ${cli.warmupMs / 1000} s, window ${cli.durationMs / 1000} s per row`,
+    `gateway RSS when idle after start-up: ${fmt(gatewayIdle?.rssMb)} MB`,
+    `load average: ${loadStart.join(" ")} at start, ${loadEnd.join(" ")} at end (max 1-min during run ` +
+    `${maxLoad.toFixed(2)})`,
+  ];
+  console.log(header.join("\n"));
+  console.log("");
+  console.log(rowsTable(rows));
+  console.log("");
+  console.log(formatGoals(goals));
+  if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
+  if (cli.json) {
+    await writeJson(cli.json, {
+      started: started.toISOString(),
+      machine,
+      versions,
+      settings: {
+        quick: cli.quick,
+        warmupMs: cli.warmupMs,
+        durationMs: cli.durationMs,
+        eventBytes: EVENT_BYTES,
+        batch: BATCH,
+        partitions: PARTITIONS,
+        batchConnections: BATCH_CONNECTIONS,
+        singleConnections: SINGLE_CONNECTIONS,
+      },
+      loadAverage: { start: loadStart, end: loadEnd, samples: loadSamples },
+      gatewayIdle,
+      rows,
+      goals,
+      notes,
+    });
+    console.error(`# wrote ${cli.json}`);
+  }
+}
+
+if (import.meta.main) await main();

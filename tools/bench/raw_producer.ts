@@ -1,0 +1,171 @@
+/**
+ * The client ceiling: kafkajs alone in one process, configured like the gateway's sender (idempotent,
+ * acks=all, one partition per send) and driven by `--concurrency` loops that each send `--batch` events
+ * at a time, back to back. Same warm-up/window rules and JSON shape as load_client.ts, so the rows compare.
+ *
+ *   deno run -A tools/bench/raw_producer.ts --brokers 127.0.0.1:9092 --topic t --partitions 6 \
+ *     --concurrency 16 --batch 100 [--partitions-per-call 1] --event-file event.json \
+ *     --warmup-ms 3000 --duration-ms 20000
+ */
+import { Buffer } from "node:buffer";
+import { parseArgs } from "node:util";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
+import type { LoadResult } from "./load_client.ts";
+import { createHistogram, type ProcessUsage, watchProcesses } from "./report.ts";
+
+/** Options of {@link runRawProducer}. */
+export interface RawProducerOptions {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly partitions: number;
+  readonly concurrency: number;
+  readonly batch: number;
+  /**
+   * Partitions per call: 1 = one `send` per partition batch (as the gateway does); more = one `sendBatch`
+   * carrying `batch` records for each of that many partitions, which kafkajs writes as one Produce request.
+   */
+  readonly partitionsPerCall: number;
+  readonly event: Uint8Array;
+  /** kafkajs' per-connection in-flight cap; the gateway uses 1 (undefined = kafkajs' unlimited default). */
+  readonly maxInFlight: number | undefined;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly maxSends: number;
+  readonly watchPids: readonly number[];
+}
+
+/** Runs the raw producer load; latency is per send of one batch. */
+export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResult> {
+  silenceKafkajsTimerWarning();
+  const kafka = new Kafka({
+    brokers: [...opts.brokers],
+    clientId: "kafka-edge-bench",
+    logLevel: logLevel.ERROR,
+  });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: opts.maxInFlight,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const value = Buffer.from(opts.event);
+  const histogram = createHistogram();
+  const errors: Record<string, number> = {};
+  let errorSample: string | undefined;
+  let issued = 0;
+  let okRequests = 0;
+  let requests = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const windowStart = t0 + opts.warmupMs;
+  const windowEnd = windowStart + opts.durationMs;
+  let watch: ReturnType<typeof watchProcesses> | undefined;
+  let usage: ProcessUsage[] = [];
+  const windowTimer = setTimeout(() => watch = watchProcesses([Deno.pid, ...opts.watchPids]), opts.warmupMs);
+  const endTimer = setTimeout(() => usage = watch?.stop() ?? [], opts.warmupMs + opts.durationMs);
+
+  async function loop(): Promise<void> {
+    while (performance.now() < windowEnd && issued < opts.maxSends) {
+      issued++;
+      // Like the gateway's batcher: a whole batch goes to one partition, partitions taken in turn.
+      const partitions = Array.from({ length: opts.partitionsPerCall }, () => next++ % opts.partitions);
+      const messages = partitions.flatMap((partition) =>
+        Array.from({ length: opts.batch }, () => ({ partition, value }))
+      );
+      const started = performance.now();
+      let ok = true;
+      try {
+        if (partitions.length === 1) {
+          await producer.send({ topic: opts.topic, acks: -1, timeout: 5000, messages });
+        } else {await producer.sendBatch({
+            topicMessages: [{ topic: opts.topic, messages }],
+            acks: -1,
+            timeout: 5000,
+          });}
+      } catch (err) {
+        ok = false;
+        errorSample ??= err instanceof Error ? err.message : String(err);
+      }
+      const ended = performance.now();
+      if (ended < windowStart || ended > windowEnd) continue;
+      requests++;
+      if (ok) {
+        okRequests++;
+        histogram.record(ended - started);
+      } else {
+        errors.kafka = (errors.kafka ?? 0) + 1;
+      }
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  } finally {
+    clearTimeout(windowTimer);
+    clearTimeout(endTimer);
+    if (usage.length === 0) usage = watch?.stop() ?? [];
+    await producer.disconnect();
+  }
+  const windowMs = Math.min(opts.durationMs, performance.now() - windowStart);
+  const seconds = windowMs / 1000;
+  return {
+    connections: opts.concurrency,
+    windowMs,
+    requests,
+    okRequests,
+    events: okRequests * opts.batch * opts.partitionsPerCall,
+    eventsPerSecond: okRequests * opts.batch * opts.partitionsPerCall / seconds,
+    requestsPerSecond: requests / seconds,
+    errors,
+    errorSample,
+    latency: {
+      p50: histogram.quantile(0.5),
+      p90: histogram.quantile(0.9),
+      p99: histogram.quantile(0.99),
+      max: histogram.maxMs,
+    },
+    histogram: histogram.toJSON(),
+    usage,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "brokers": { type: "string" },
+      "topic": { type: "string" },
+      "partitions": { type: "string", default: "1" },
+      "concurrency": { type: "string", default: "16" },
+      "batch": { type: "string", default: "100" },
+      "partitions-per-call": { type: "string", default: "1" },
+      "event-file": { type: "string" },
+      "max-in-flight": { type: "string", default: "1" },
+      "warmup-ms": { type: "string", default: "2000" },
+      "duration-ms": { type: "string", default: "10000" },
+      "max-sends": { type: "string", default: "10000000" },
+      "watch-pids": { type: "string", default: "" },
+    },
+  });
+  if (!values.brokers || !values.topic || !values["event-file"]) {
+    console.error("usage: raw_producer.ts --brokers B --topic T --event-file FILE [--partitions N] …");
+    Deno.exit(2);
+  }
+  const result = await runRawProducer({
+    brokers: values.brokers.split(","),
+    topic: values.topic,
+    partitions: Number(values.partitions),
+    concurrency: Number(values.concurrency),
+    batch: Number(values.batch),
+    partitionsPerCall: Number(values["partitions-per-call"]),
+    event: await Deno.readFile(values["event-file"]),
+    maxInFlight: values["max-in-flight"] === "unlimited" ? undefined : Number(values["max-in-flight"]),
+    warmupMs: Number(values["warmup-ms"]),
+    durationMs: Number(values["duration-ms"]),
+    maxSends: Number(values["max-sends"]),
+    watchPids: values["watch-pids"].split(",").filter((s) => s !== "").map(Number),
+  });
+  console.log(JSON.stringify(result));
+}
