@@ -39,11 +39,24 @@ export interface GatewayProcess extends RunningGateway {
 }
 
 /** Spawns `producer/main.ts` with `env` and waits until /readyz answers 200. */
-export async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: Record<string, string>,
+  opts: { readonly v8Flags?: string } = {},
+): Promise<GatewayProcess> {
   const port = freePort();
   const main = new URL("../../producer/main.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
+  // setpriv ties the gateway to this process: a test killed by a timeout must not leave it running.
+  const child = new Deno.Command("setpriv", {
+    args: [
+      "--pdeathsig",
+      "KILL",
+      "--",
+      Deno.execPath(),
+      "run",
+      ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
+      "-A",
+      main,
+    ],
     env: { ...devEnv, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdout: "piped",
     stderr: "piped",
