@@ -103,7 +103,8 @@ export const RAW_EVENT_TYPE = "kafka-edge.raw";
 /** Content type marking structured mode. */
 export const STRUCTURED_CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8";
 
-const CORE_ATTRIBUTES = [
+/** The CloudEvents 1.0 context attributes an envelope carries at top level (extensions aside). */
+export const CORE_ATTRIBUTES: readonly string[] = [
   "id",
   "source",
   "type",

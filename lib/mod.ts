@@ -6,6 +6,7 @@
 export * from "./config.ts";
 export * from "./envelope.ts";
 export * from "./http_error.ts";
+export * from "./json_pointer.ts";
 export * from "./kafka.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Envelope } from "@kafka-edge/lib";
-import { parsePointer, pointerGet } from "./json_pointer.ts";
+import { CORE_ATTRIBUTES, parsePointer, pointerGet } from "@kafka-edge/lib";
 
 /** One parsed condition. */
 interface Condition {
@@ -40,16 +40,7 @@ export type Compiled<T> = { readonly ok: true; readonly value: T } | {
 };
 
 const ATTRIBUTE = /^[a-z0-9]{1,20}$/;
-const TOP_LEVEL = new Set([
-  "id",
-  "source",
-  "type",
-  "specversion",
-  "time",
-  "subject",
-  "datacontenttype",
-  "dataschema",
-]);
+const TOP_LEVEL = new Set(CORE_ATTRIBUTES);
 
 function attribute(name: string): (event: Envelope, topic: string) => unknown {
   if (name === "topic") return (_event, topic) => topic;

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parsePointer, pointerGet } from "./json_pointer.ts";
+import { CORE_ATTRIBUTES, parsePointer, pointerGet } from "@kafka-edge/lib";
 import type { SinkRecord } from "./sink.ts";
 
 /** What a missing value prints as. */
@@ -33,16 +33,7 @@ const FIELDS: Readonly<Record<string, (r: SinkRecord) => unknown>> = {
   timestamp: (r) => r.timestamp,
   key: (r) => r.event.key,
 };
-const ATTRIBUTES = new Set([
-  "id",
-  "source",
-  "type",
-  "specversion",
-  "time",
-  "subject",
-  "datacontenttype",
-  "dataschema",
-]);
+const ATTRIBUTES = new Set(CORE_ATTRIBUTES);
 
 function field(name: string): (r: SinkRecord) => unknown {
   const known = FIELDS[name];

@@ -1,7 +1,9 @@
 /**
- * RFC 6901 JSON Pointers for FILTER, PROJECTION and stdout templates.
+ * RFC 6901 JSON Pointers, shared by the gateway (key/id pointers, schema error paths) and the workers
+ * (FILTER, PROJECTION, stdout templates).
  *
- * Lookups follow own properties only: `/constructor` on `{}` must be "missing", not Object's constructor.
+ * Lookups follow own properties only: `/constructor` on `{}` must be "missing", not Object's constructor,
+ * and byte arrays are leaves, not arrays of numbers.
  *
  * @module
  */
@@ -20,10 +22,13 @@ export function parsePointer(pointer: string): ParsedPointer {
   if (/~(?![01])/.test(pointer)) {
     return { ok: false, message: `"~" in a JSON pointer must be followed by 0 or 1` };
   }
-  return {
-    ok: true,
-    tokens: pointer.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~")),
-  };
+  const tokens = pointer.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
+  return { ok: true, tokens };
+}
+
+/** Escapes one reference token (`~` → `~0`, `/` → `~1`). */
+export function escapePointerToken(token: string): string {
+  return token.replaceAll("~", "~0").replaceAll("/", "~1");
 }
 
 /** The value at `tokens`, or `undefined` when any step is missing. */
@@ -32,7 +37,9 @@ export function pointerGet(document: unknown, tokens: readonly string[]): unknow
   for (const token of tokens) {
     if (Array.isArray(node)) {
       if (!ARRAY_INDEX.test(token)) return undefined;
-      node = node[Number(token)];
+      const index = Number(token);
+      if (index >= node.length) return undefined;
+      node = node[index];
     } else if (typeof node === "object" && node !== null && !(node instanceof Uint8Array)) {
       if (!Object.hasOwn(node, token)) return undefined;
       node = (node as Record<string, unknown>)[token];
