@@ -7,7 +7,8 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { silenceKafkajsTimerWarning } from "../kafka.ts";
-import { cacheRoot, digest, ensureCommand, exists, run, withFileLock } from "./cache.ts";
+import { run } from "./cache.ts";
+import { ensureMavenJars, pomProperty } from "./maven.ts";
 import { generateTestCerts, type TestCerts } from "./certs.ts";
 import { type Daemon, freePorts, spawnDaemon, stopDaemon, tail, waitUntil } from "./process.ts";
 
@@ -68,28 +69,8 @@ const POM_URL = new URL("../../tools/kafka/pom.xml", import.meta.url);
 
 /** Makes sure the broker jars are in the cache; returns the directory holding them. */
 export async function ensureKafkaJars(): Promise<string> {
-  const pom = await Deno.readTextFile(POM_URL);
-  const version = pom.match(/<kafka\.version>([^<]+)<\/kafka\.version>/)?.[1] ?? "unknown";
-  const dir = `${cacheRoot()}/kafka/${version}-${await digest(pom)}`;
-  if (await exists(`${dir}/.complete`)) return `${dir}/libs`;
-  await ensureCommand("java", "openjdk-17-jre-headless");
-  await ensureCommand("mvn", "maven");
-  await withFileLock(`${dir}.lock`, async () => {
-    if (await exists(`${dir}/.complete`)) return;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await run("mvn", [
-      "-B",
-      "-q",
-      "-f",
-      POM_URL.pathname,
-      `-Dmaven.repo.local=${cacheRoot()}/m2`,
-      "dependency:copy-dependencies",
-      `-DoutputDirectory=${dir}/libs`,
-      "-DincludeScope=runtime",
-    ]);
-    await Deno.writeTextFile(`${dir}/.complete`, new Date().toISOString());
-  });
-  return `${dir}/libs`;
+  const version = pomProperty(await Deno.readTextFile(POM_URL), "kafka.version");
+  return await ensureMavenJars(POM_URL, `kafka/${version}`);
 }
 
 function randomSecret(): string {

@@ -7,7 +7,7 @@
  * stand_in/bridge_stand_in.java: the bridge's producer path on the same libraries, minus its per-request
  * extras, so it bounds the real bridge's throughput from above. Every result names which one ran.
  */
-import { cacheRoot, digest, ensureCommand, exists, run, withFileLock } from "@kafka-edge/lib/testing";
+import { ensureMavenJars, pomProperty } from "@kafka-edge/lib/testing";
 import { type Daemon, freePort, spawnDaemon, stopDaemon, tail, waitUntil } from "@kafka-edge/lib/testing";
 
 /** Which HTTP bridge runs. */
@@ -37,31 +37,7 @@ const STAND_IN_POM = new URL("./stand_in/pom.xml", import.meta.url);
 const STAND_IN_SOURCE = new URL("./stand_in/bridge_stand_in.java", import.meta.url);
 
 async function fetchJars(pomUrl: URL, name: string): Promise<{ libs: string; pom: string }> {
-  const pom = await Deno.readTextFile(pomUrl);
-  const dir = `${cacheRoot()}/bridge/${name}-${await digest(pom)}`;
-  if (await exists(`${dir}/.complete`)) return { libs: `${dir}/libs`, pom };
-  await ensureCommand("java", "openjdk-17-jre-headless");
-  await ensureCommand("mvn", "maven");
-  await withFileLock(`${dir}.lock`, async () => {
-    if (await exists(`${dir}/.complete`)) return;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-    await run("mvn", [
-      "-B",
-      "-q",
-      "-f",
-      pomUrl.pathname,
-      `-Dmaven.repo.local=${cacheRoot()}/m2`,
-      "dependency:copy-dependencies",
-      `-DoutputDirectory=${dir}/libs`,
-      "-DincludeScope=runtime",
-    ]);
-    await Deno.writeTextFile(`${dir}/.complete`, new Date().toISOString());
-  });
-  return { libs: `${dir}/libs`, pom };
-}
-
-function property(pom: string, name: string): string {
-  return pom.match(new RegExp(`<${name.replaceAll(".", "\\.")}>([^<]+)</`))?.[1] ?? "unknown";
+  return { libs: await ensureMavenJars(pomUrl, `bridge/${name}`), pom: await Deno.readTextFile(pomUrl) };
 }
 
 /**
@@ -71,7 +47,7 @@ function property(pom: string, name: string): string {
 export async function ensureBridge(allowStandIn: boolean): Promise<BridgeJars & { reason?: string }> {
   try {
     const { libs, pom } = await fetchJars(POM, "strimzi");
-    return { kind: "strimzi", version: property(pom, "bridge.version"), libs };
+    return { kind: "strimzi", version: pomProperty(pom, "bridge.version"), libs };
   } catch (err) {
     if (!allowStandIn) throw err;
     const message = err instanceof Error ? err.message : String(err);
@@ -81,7 +57,9 @@ export async function ensureBridge(allowStandIn: boolean): Promise<BridgeJars & 
     const { libs, pom } = await fetchJars(STAND_IN_POM, "stand-in");
     return {
       kind: "stand-in",
-      version: `vertx ${property(pom, "vertx.version")} + kafka-clients ${property(pom, "kafka.version")}`,
+      version: `vertx ${pomProperty(pom, "vertx.version")} + kafka-clients ${
+        pomProperty(pom, "kafka.version")
+      }`,
       libs,
       reason: artifact && repository
         ? `${artifact} is not in ${repository}`
