@@ -4,3 +4,6 @@ export * from "./kafka.ts";
 export * from "./process.ts";
 export * from "./control_plane.ts";
 export * from "./maven.ts";
+export * from "./postgres.ts";
+export * from "./opensearch.ts";
+export * from "./s3.ts";

@@ -3,13 +3,12 @@
  * bundled JDK) is fetched from Maven Central by tools/opensearch/pom.xml, unpacked once into the
  * cache, and run on the system Java 17 with its own config/data in a temp dir.
  */
+import { freePort } from "./process.ts";
+import { cacheRoot, exists } from "./cache.ts";
 import {
-  cacheRoot,
   chown,
   ensureJavaHome,
   ensureMaven,
-  exists,
-  freePort,
   httpAnswers,
   makeServiceDir,
   run,

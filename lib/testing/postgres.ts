@@ -3,10 +3,10 @@
  * when missing and running as root). Each call gets its own cluster in a temp dir on a free
  * 127.0.0.1 port, with password (SCRAM) auth over TCP.
  */
+import { freePort } from "./process.ts";
+import { exists } from "./cache.ts";
 import {
   aptInstall,
-  exists,
-  freePort,
   makeServiceDir,
   run,
   type RunAs,

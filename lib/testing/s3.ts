@@ -4,12 +4,11 @@
  * keys, on a free 127.0.0.1 port.
  */
 import { AwsClient } from "aws4fetch";
+import { freePort } from "./process.ts";
+import { cacheRoot, exists } from "./cache.ts";
 import {
-  cacheRoot,
   ensureJavaHome,
   ensureMaven,
-  exists,
-  freePort,
   httpAnswers,
   makeServiceDir,
   run,

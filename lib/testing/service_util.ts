@@ -3,6 +3,8 @@
  * cache location, cross-process install lock, free ports, privilege drop, and a
  * supervised child process that keeps its last log lines for error messages.
  */
+import { cacheRoot, exists } from "./cache.ts";
+import { freePort } from "./process.ts";
 
 /** An unprivileged account to run servers that refuse to run as root (PostgreSQL, OpenSearch). */
 export interface RunAs {
@@ -32,14 +34,6 @@ export interface ServiceProcess {
 
 const LOG_TAIL_LINES = 40;
 
-/** Root of the download/build cache: $KAFKA_EDGE_CACHE or ~/.cache/kafka-edge. */
-export function cacheRoot(): string {
-  const override = Deno.env.get("KAFKA_EDGE_CACHE");
-  if (override) return override;
-  const home = Deno.env.get("HOME") ?? "/tmp";
-  return `${home}/.cache/kafka-edge`;
-}
-
 export function isRoot(): boolean {
   return Deno.uid() === 0;
 }
@@ -52,26 +46,8 @@ export function unprivilegedUser(): RunAs | null {
   return isRoot() ? { user: "nobody", group: "nogroup" } : null;
 }
 
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Picks a free loopback port by binding port 0; the small race until the server binds is accepted. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 export interface RunResult {
