@@ -4,10 +4,20 @@
  *
  * With SINK=stdout the JSON logs go to stderr, so stdout carries nothing but the events.
  */
-import { createLogger, createShutdown, redactConfig } from "@kafka-edge/lib";
+import { createLogger, createShutdown, describeConfig, redactConfig } from "@kafka-edge/lib";
 import { loadWorkerSettings, workerConfigSpec } from "./config.ts";
+import { SINKS } from "./sinks/registry.ts";
 import { createWorker } from "./worker.ts";
 
+if (Deno.args.includes("--help")) {
+  console.log("kafka-edge worker — settings come from the environment or CONFIG_FILE (YAML/JSON):\n");
+  for (const line of describeConfig(workerConfigSpec)) console.log(`  ${line}`);
+  for (const [name, sink] of Object.entries(SINKS)) {
+    console.log(`\nSINK=${name}:`);
+    for (const line of describeConfig(sink.spec)) console.log(`  ${line}`);
+  }
+  Deno.exit(0);
+}
 const settings = loadWorkerSettings();
 const cfg = settings.worker;
 const log = createLogger({
