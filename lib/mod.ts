@@ -11,3 +11,4 @@ export * from "./kafka.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./shutdown.ts";
+export * from "./kube.ts";

@@ -4,7 +4,6 @@
  * supervised child process that keeps its last log lines for error messages.
  */
 import { cacheRoot, exists } from "./cache.ts";
-import { freePort } from "./process.ts";
 
 /** An unprivileged account to run servers that refuse to run as root (PostgreSQL, OpenSearch). */
 export interface RunAs {

@@ -157,5 +157,5 @@ export function isDecisionState(value: unknown): value is DecisionState {
       Number.isInteger((r as Record<string, unknown>).replicas)
     ) &&
     (v.lastScaleAt === undefined || typeof v.lastScaleAt === "number") &&
-    (v.perReplicaRate === undefined || typeof v.perReplicaRate === "number");
+    (v.perReplicaRate === undefined || (typeof v.perReplicaRate === "number" && v.perReplicaRate > 0));
 }
