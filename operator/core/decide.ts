@@ -42,9 +42,9 @@ function explain(need: Need, observation: LagObservation, rate: number): string 
   ];
   if (need.backlog > 0) {
     parts.push(
-      `backlog ${need.backlog} (${need.anticipated} expected once new replicas consume, drained in ${
-        round(need.horizon)
-      } s)`,
+      `backlog ${round(need.backlog)} (${
+        round(need.anticipated)
+      } expected once new replicas consume, drained in ${round(need.horizon)} s)`,
     );
   }
   if (need.hotPartitionBound) {
