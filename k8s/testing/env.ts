@@ -22,7 +22,14 @@ export async function readCrds(dir: string): Promise<Record<string, unknown>[]> 
       else if (/\.ya?ml$/.test(e.name)) files.push(`${d}/${e.name}`);
     }
   };
-  await walk(dir);
+  try {
+    await walk(dir);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    throw new Error(
+      `the Strimzi and KEDA CRDs were not found at ${dir}; put shared/ beside the repo or set KAFKA_EDGE_CRDS_DIR`,
+    );
+  }
   const crds: Record<string, unknown>[] = [];
   for (const file of files.sort()) {
     for (const doc of parseAllDocuments(await Deno.readTextFile(file))) {
