@@ -11,4 +11,3 @@ export * from "./kafka.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
 export * from "./shutdown.ts";
-export * from "./kube.ts";

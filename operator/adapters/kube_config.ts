@@ -10,7 +10,7 @@
  * @module
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { useSharedHttp1Dispatcher } from "@kafka-edge/lib";
+import { useSharedHttp1Dispatcher } from "@kafka-edge/lib/kube";
 
 const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
