@@ -5,7 +5,6 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { type ErrorCode, errorResponse, httpError, type Logger, metricsResponse } from "@kafka-edge/lib";
 import type { Clock } from "@kafka-edge/lib";
@@ -130,17 +129,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get("/openapi.json", (c) => c.json(openApiDocument([...deps.topics.keys()])));
   app.get("/docs", (c) => c.html(docsPage()));
 
-  const limit = bodyLimit({
-    maxSize: deps.limits.maxBodyBytes,
-    onError: () =>
-      errorResponse("payload_too_large", {
-        message: `request body exceeds ${deps.limits.maxBodyBytes} bytes`,
-        details: { maxBodyBytes: deps.limits.maxBodyBytes },
-      }),
-  });
-
-  app.post("/v1/topics/:topic/events", guard("v1"), limit, (c) => produce(c, "v1"));
-  app.post("/topics/:topic", guard("bridge"), limit, (c) => produce(c, "bridge"));
+  app.post("/v1/topics/:topic/events", guard("v1"), (c) => produce(c, "v1"));
+  app.post("/topics/:topic", guard("bridge"), (c) => produce(c, "bridge"));
 
   /** Refusals that need neither the body nor Kafka. */
   function guard(route: Route) {
@@ -202,7 +192,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const started = deps.clock.now();
     const principal = c.get("principal");
     const topic = c.get("topicConfig");
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
+    if (body === undefined) {
+      return errorResponse("payload_too_large", {
+        message: `request body exceeds ${deps.limits.maxBodyBytes} bytes`,
+        details: { maxBodyBytes: deps.limits.maxBodyBytes },
+      });
+    }
     metrics.bytes.inc({ topic: topic.name }, body.byteLength);
 
     const decoded = deps.decode(topic, body, c.req.raw.headers);
@@ -295,3 +291,38 @@ export const APP_ERROR_CODES: readonly ErrorCode[] = [
   "too_many_requests",
   "service_unavailable",
 ];
+
+/**
+ * A request body of at most `max` bytes, or undefined when it is larger. A declared Content-Length over
+ * `max` is refused unread; otherwise the stream is read chunk by chunk and, once it passes `max`,
+ * cancelled, so an oversized upload stops there instead of being left to the server to drain. A body that
+ * arrives in one chunk (most do) is used as it is, without a copy.
+ */
+export async function readBody(req: Request, max: number): Promise<Uint8Array | undefined> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) return undefined;
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!(value instanceof Uint8Array)) throw new TypeError("request body chunks must be Uint8Array");
+    size += value.byteLength;
+    if (size > max) {
+      // Not awaited: a client that stops sending must not hold this answer.
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}

@@ -8,7 +8,7 @@ import { producerConfigSpec } from "./config.ts";
 import { createGateway, type KafkaSide } from "./gateway.ts";
 import { generateApiKey, sha256Hex } from "./core/auth/mod.ts";
 import { ProduceError } from "./core/ports.ts";
-import type { PartitionBatch } from "./core/ports.ts";
+import type { BatchResult, PartitionBatch } from "./core/ports.ts";
 
 type Mode = "ok" | "down" | "hang" | "fail-partition-1";
 
@@ -20,16 +20,21 @@ function fakeKafka(partitions = 3) {
     sender: {
       connect: () => Promise.resolve(),
       disconnect: () => Promise.resolve(),
-      send(batch) {
+      sendMany(batches) {
         if (state.mode === "hang") return new Promise(() => {});
-        if (state.mode === "down" || (state.mode === "fail-partition-1" && batch.partition === 1)) {
+        if (state.mode === "down") {
           return Promise.reject(new ProduceError("kafka_unavailable", "broker down", true));
         }
-        sent.push(batch);
-        const key = `${batch.topic}/${batch.partition}`;
-        const base = offsets.get(key) ?? 0n;
-        offsets.set(key, base + BigInt(batch.records.length));
-        return Promise.resolve({ baseOffset: base });
+        return Promise.resolve(batches.map((batch): BatchResult => {
+          if (state.mode === "fail-partition-1" && batch.partition === 1) {
+            return { ok: false, error: new ProduceError("kafka_unavailable", "broker down", true) };
+          }
+          sent.push(batch);
+          const key = `${batch.topic}/${batch.partition}`;
+          const base = offsets.get(key) ?? 0n;
+          offsets.set(key, base + BigInt(batch.records.length));
+          return { ok: true, baseOffset: base };
+        }));
       },
     },
     cluster: {
@@ -173,6 +178,50 @@ Deno.test("413 for a body over the limit, with or without Content-Length", async
   const res = await post("/v1/topics/logs/events", stream);
   assert.equal(res.status, 413);
   assert.equal((await errorOf(res)).code, "payload_too_large");
+});
+
+Deno.test("413 unread for a declared Content-Length over the limit; an endless stream is cancelled at it", async () => {
+  const { post, kafka } = await setup({ MAX_BODY_BYTES: "2048" });
+  let pulled = 0;
+  const unread = new ReadableStream<Uint8Array>({ pull: () => void pulled++ }, { highWaterMark: 0 });
+  const declared = await post("/v1/topics/logs/events", unread, { "content-length": "4096" });
+  assert.equal(declared.status, 413);
+  assert.deepEqual((await errorOf(declared)).details, { maxBodyBytes: 2048 });
+  assert.equal(pulled, 0, "the body was not read");
+
+  let cancelled: unknown = "not cancelled";
+  let sent = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      sent += 1000;
+      c.enqueue(new TextEncoder().encode(" ".repeat(1000)));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  const res = await post("/v1/topics/logs/events", endless);
+  assert.equal(res.status, 413);
+  assert.equal((await errorOf(res)).code, "payload_too_large");
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(cancelled, undefined, "the stream was cancelled");
+  assert.ok(sent <= 4000, `read stopped just past the limit (${sent} bytes pulled)`);
+  assert.equal(kafka.sent.length, 0);
+});
+
+Deno.test("a body in several chunks under the limit is read whole", async () => {
+  const { post, kafka } = await setup({ MAX_BODY_BYTES: "2048" });
+  const parts = ['[{"user":"a"', '},{"user"', ':"b"}]'];
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+      c.close();
+    },
+  });
+  const res = await post("/v1/topics/logs/events", body);
+  assert.equal(res.status, 200);
+  const values = kafka.sent.flatMap((b) => b.records).map((r) => new TextDecoder().decode(r.value!)).sort();
+  assert.deepEqual(values, ['{"user":"a"}', '{"user":"b"}']);
 });
 
 Deno.test("413 for more events than MAX_EVENTS", async () => {

@@ -1,12 +1,14 @@
 /**
- * The producer's Kafka adapter on kafkajs: one shared idempotent producer, one partition per send, and a
- * check that the broker's answer covers exactly the partition we sent to.
+ * The producer's Kafka adapter on kafkajs: one shared idempotent producer, every batch of a round in one
+ * `sendBatch` (one Produce request per broker), and a check that the broker's answer covers each
+ * topic-partition sent exactly once, without error and with an offset.
  */
 import { Buffer } from "node:buffer";
 import { type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type { Logger } from "@kafka-edge/lib";
-import { type PartitionSender, ProduceError } from "../core/ports.ts";
+import { type BatchResult, type PartitionBatch, type PartitionSender, ProduceError } from "../core/ports.ts";
 import type { OutboundRecord } from "../core/types.ts";
+import { installKafkajsEncoderPatch, PATCHED_KAFKAJS_VERSION } from "./kafkajs_encoder.ts";
 
 /** A {@link PartitionSender} that must be connected before use and disconnected at shutdown. */
 export interface KafkajsSender extends PartitionSender {
@@ -18,11 +20,32 @@ function bytes(b: Uint8Array | null): Buffer | null {
   return b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function toMessage(record: OutboundRecord, partition: number): Message {
+/**
+ * Header values that repeat on every record of a topic. kafkajs measures and UTF-8-writes a string value
+ * on every record (through Deno's slow `node:buffer`) but copies a Buffer as it is, so these are encoded
+ * once and shared. Bounded: a client sending arbitrary `ce_source` values only ever refills it.
+ */
+const CONSTANT_HEADERS = new Set(["ce_specversion", "ce_source", "ce_type", "content-type"]);
+const MAX_CONSTANT_VALUES = 1024;
+const constantValues = new Map<string, Buffer>();
+
+function headerValue(name: string, value: string | Uint8Array): Buffer | string {
+  if (typeof value !== "string") return bytes(value)!;
+  if (!CONSTANT_HEADERS.has(name)) return value;
+  let b = constantValues.get(value);
+  if (b === undefined) {
+    if (constantValues.size >= MAX_CONSTANT_VALUES) constantValues.clear();
+    constantValues.set(value, b = Buffer.from(value, "utf8"));
+  }
+  return b;
+}
+
+/** A record as kafkajs takes it (exported for tools/bench/encode.ts). */
+export function toMessage(record: OutboundRecord, partition: number): Message {
   // A null-prototype object: a header literally named "__proto__" stays a header.
   const headers: Record<string, Buffer | string | (Buffer | string)[]> = Object.create(null);
   for (const [name, value] of record.headers) {
-    const v = typeof value === "string" ? value : bytes(value)!;
+    const v = headerValue(name, value);
     const prev = headers[name];
     headers[name] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
@@ -41,6 +64,9 @@ export function classifyKafkaError(err: unknown): ProduceError {
 
 /** Creates the sender around one idempotent kafkajs producer. */
 export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
+  const patch = installKafkajsEncoderPatch();
+  if (patch.patched) log.debug("kafkajs encoder patched", { kafkajs: PATCHED_KAFKAJS_VERSION });
+  else log.warn("kafkajs encoder left unpatched: sends cost more CPU", { reason: patch.reason });
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -50,6 +76,38 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     // Idempotent kafkajs retries forever; cap the backoff so a send resumes within ~2 s of recovery.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
   });
+  /** One `producer.sendBatch`; throws a {@link ProduceError} when kafkajs fails the call. */
+  async function sendBatch(batches: readonly PartitionBatch[], timeoutMs: number): Promise<BatchResult[]> {
+    // kafkajs keeps only the last entry of a topic named twice in topicMessages: one entry per topic.
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, partition, records } of batches) {
+      let messages = byTopic.get(topic);
+      if (messages === undefined) byTopic.set(topic, messages = []);
+      for (const r of records) messages.push(toMessage(r, partition));
+    }
+    let result;
+    try {
+      result = await producer.sendBatch({
+        acks: -1,
+        timeout: timeoutMs,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (err) {
+      throw classifyKafkaError(err);
+    }
+    return batches.map(({ topic, partition }): BatchResult => {
+      const mine = result.filter((m) => m.topicName === topic && m.partition === partition);
+      if (mine.length !== 1 || mine[0].errorCode !== 0 || mine[0].baseOffset === undefined) {
+        log.error("kafka acknowledgement does not cover the batch", { topic, partition, result });
+        return {
+          ok: false,
+          error: new ProduceError("kafka_rejected", "Kafka's acknowledgement did not cover the batch", true),
+        };
+      }
+      return { ok: true, baseOffset: BigInt(mine[0].baseOffset) };
+    });
+  }
+
   return {
     async connect() {
       await producer.connect();
@@ -58,24 +116,29 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     async disconnect() {
       await producer.disconnect();
     },
-    async send({ topic, partition, records, timeoutMs }) {
-      let result;
+    async sendMany(batches, timeoutMs) {
       try {
-        result = await producer.send({
-          topic,
-          acks: -1,
-          timeout: timeoutMs,
-          messages: records.map((r) => toMessage(r, partition)),
-        });
+        return await sendBatch(batches, timeoutMs);
       } catch (err) {
-        throw classifyKafkaError(err);
+        if (batches.length === 1) throw err;
+        // kafkajs fails the whole call on the first partition error, with no word on the others: some may
+        // be written. It also rewinds the idempotent sequence of every partition of the failed request, so
+        // the next, different batch on a written partition could reuse its sequence numbers and be taken
+        // by the broker for a duplicate: acknowledged, never written. Re-sending each batch alone, unchanged,
+        // restores both: a written one is recognised as the duplicate it is (original offset), an unwritten
+        // one is written, and only the partition at fault fails. (A partition on another broker, whose
+        // request succeeded, is not rewound: it is written twice — a duplicate, never a loss.)
+        log.warn("a multi-partition send failed; re-sending its batches one by one", {
+          batches: batches.length,
+          error: err,
+        });
+        return await Promise.all(batches.map((b) =>
+          sendBatch([b], timeoutMs).then(
+            ([r]) => r,
+            (e: ProduceError): BatchResult => ({ ok: false, error: e }),
+          )
+        ));
       }
-      const mine = result.filter((m) => m.topicName === topic && m.partition === partition);
-      if (mine.length !== 1 || mine[0].errorCode !== 0 || mine[0].baseOffset === undefined) {
-        log.error("kafka acknowledgement does not cover the batch", { topic, partition, result });
-        throw new ProduceError("kafka_rejected", "Kafka's acknowledgement did not cover the batch", true);
-      }
-      return { baseOffset: BigInt(mine[0].baseOffset) };
     },
   };
 }

@@ -1,9 +1,13 @@
 /**
- * Coalesces records from concurrent requests into one Kafka send per topic-partition.
+ * Coalesces records from concurrent requests into one batch per topic-partition, and the batches of all
+ * partitions that are ready into one `sendMany` (a round), which the client packs into one request per broker.
  *
- * - A partition's records wait at most `lingerMs`, or less once `maxBatchBytes` are queued.
+ * - A partition's records wait at most `lingerMs`, or less once `maxBatchBytes` are queued; when a round
+ *   goes, it takes every partition with records and no send in flight, lingering or not.
  * - At most one send per partition is in flight: that keeps per-key order without relying on the client's
  *   idempotent retries, and records that arrive meanwhile form the next batch (natural batching under load).
+ * - Each batch of a round is answered on its own: a partition the broker's answer does not cover fails
+ *   alone; only a failure of the whole call fails every batch of the round.
  * - Every request has a deadline. Records still queued at the deadline are dropped and answered 503; records
  *   already sent are answered 503 too but keep their bytes reserved until the send settles, so memory stays
  *   bounded even when the client library retries for a long time.
@@ -13,7 +17,7 @@ import type { ByteBudget } from "./budget.ts";
 import { recordBytes } from "./budget.ts";
 import { type Clock, systemClock } from "@kafka-edge/lib";
 import { partitionFor } from "./partitioner.ts";
-import { type ClusterView, type PartitionSender, ProduceError } from "./ports.ts";
+import { type BatchResult, type ClusterView, type PartitionSender, ProduceError } from "./ports.ts";
 import type { OutboundRecord } from "./types.ts";
 
 /** Options for {@link createBatcher}. */
@@ -82,7 +86,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   let draining = false;
 
   function laneFor(topic: string, partition: number): Lane {
-    const id = `${topic}\u0000${partition}`;
+    const id = laneId(topic, partition);
     let lane = lanes.get(id);
     if (!lane) {
       lane = { topic, partition, queue: [], queuedBytes: 0, inFlight: undefined, timer: undefined };
@@ -105,11 +109,11 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   function schedule(lane: Lane): void {
     if (lane.inFlight) return;
     if (lane.queuedBytes >= opts.maxBatchBytes || draining) {
-      send(lane);
+      flush();
     } else if (lane.timer === undefined) {
       lane.timer = clock.setTimeout(() => {
         lane.timer = undefined;
-        send(lane);
+        flush();
       }, opts.lingerMs);
     }
   }
@@ -125,57 +129,99 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       batch.push(p);
       bytes += p.bytes;
     }
-    lane.queue = lane.queue.slice(i);
+    lane.queue = i === lane.queue.length ? [] : lane.queue.slice(i);
     return batch;
   }
 
-  function send(lane: Lane): void {
-    if (lane.timer !== undefined) {
-      clock.clearTimeout(lane.timer);
-      lane.timer = undefined;
+  /**
+   * Sends one round: every lane that has records and no send in flight, in one `sendMany`. Lanes still
+   * lingering go too: riding along costs no extra request, while waiting would cost one of their own.
+   */
+  function flush(): void {
+    const round: { lane: Lane; batch: Pending[]; bytes: number }[] = [];
+    for (const [id, lane] of lanes) {
+      if (lane.inFlight) continue;
+      if (lane.timer !== undefined) {
+        clock.clearTimeout(lane.timer);
+        lane.timer = undefined;
+      }
+      const batch = takeBatch(lane);
+      if (batch.length === 0) {
+        if (lane.queue.length === 0) lanes.delete(id);
+        continue;
+      }
+      let bytes = 0;
+      for (const p of batch) {
+        p.sent = true;
+        bytes += p.bytes;
+      }
+      lane.queuedBytes -= bytes;
+      round.push({ lane, batch, bytes });
     }
-    if (lane.inFlight) return;
-    const batch = takeBatch(lane);
-    if (batch.length === 0) {
-      if (lane.queue.length === 0) lanes.delete(`${lane.topic}\u0000${lane.partition}`);
-      return;
-    }
-    let bytes = 0;
-    for (const p of batch) {
-      p.sent = true;
-      bytes += p.bytes;
-    }
-    lane.queuedBytes -= bytes;
+    if (round.length === 0) return;
+
     const started = clock.now();
-    const records = batch.map((p) => p.record);
-    const settle = (ok: boolean, outcomeOf: (i: number) => RecordOutcome) => {
-      // Free bytes and the lane before answering, so a client retrying at once is not refused.
-      opts.budget.release(bytes);
-      lane.inFlight = undefined;
-      opts.observer?.sent?.(lane.topic, lane.partition, batch.length, bytes, clock.now() - started, ok);
-      batch.forEach((p, i) => answer(p, outcomeOf(i)));
+    const settle = (resultOf: (i: number) => BatchResult) => {
+      const ms = clock.now() - started;
+      const results = round.map((_, i) => resultOf(i));
+      // Free bytes and lanes before answering, so a client retrying at once is not refused.
+      round.forEach(({ lane, batch, bytes }, i) => {
+        opts.budget.release(bytes);
+        lane.inFlight = undefined;
+        opts.observer?.sent?.(lane.topic, lane.partition, batch.length, bytes, ms, results[i].ok);
+      });
+      round.forEach(({ lane, batch }, i) => {
+        const r = results[i];
+        if (r.ok) {
+          const { partition } = lane;
+          batch.forEach((p, j) =>
+            answer(p, { ok: true, partition, offset: String(r.baseOffset + BigInt(j)) })
+          );
+        } else {
+          const outcome: RecordOutcome = { ok: false, error: r.error };
+          for (const p of batch) answer(p, outcome);
+        }
+      });
       // Whatever queued meanwhile has already waited a full send: go now rather than linger again.
-      if (lane.queue.length > 0) send(lane);
-      else lanes.delete(`${lane.topic}\u0000${lane.partition}`);
+      let queued = false;
+      for (const { lane } of round) {
+        if (lane.queue.length > 0) queued = true;
+        else if (!lane.inFlight) lanes.delete(laneId(lane.topic, lane.partition));
+      }
+      if (queued) flush();
     };
-    lane.inFlight = opts.sender.send({
-      topic: lane.topic,
-      partition: lane.partition,
-      records,
-      timeoutMs: opts.sendTimeoutMs,
-    }).then(
-      ({ baseOffset }) =>
-        settle(
-          true,
-          (i) => ({ ok: true, partition: lane.partition, offset: String(baseOffset + BigInt(i)) }),
-        ),
+    const failed = (err: unknown): BatchResult => ({
+      ok: false,
+      error: err instanceof ProduceError
+        ? err
+        : new ProduceError("kafka_unavailable", `Kafka send failed: ${errorMessage(err)}`, true),
+    });
+    let sending: Promise<readonly BatchResult[]>;
+    try {
+      sending = opts.sender.sendMany(
+        round.map(({ lane, batch }) => ({
+          topic: lane.topic,
+          partition: lane.partition,
+          records: batch.map((p) => p.record),
+        })),
+        opts.sendTimeoutMs,
+      );
+    } catch (err) {
+      sending = Promise.reject(err);
+    }
+    const inFlight = sending.then(
+      (results) => {
+        const missing = failed(
+          new ProduceError("kafka_rejected", "Kafka's acknowledgement did not cover the batch", true),
+        );
+        settle((i) => results[i] ?? missing);
+      },
       (err: unknown) => {
-        const error = err instanceof ProduceError
-          ? err
-          : new ProduceError("kafka_unavailable", `Kafka send failed: ${errorMessage(err)}`, true);
-        settle(false, () => ({ ok: false, error }));
+        const error = failed(err);
+        settle(() => error);
       },
     );
+    for (const { lane } of round) lane.inFlight = inFlight;
   }
 
   function produce(topic: string, records: readonly OutboundRecord[], deadlineMs: number): Admission {
@@ -241,9 +287,9 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   async function drain(): Promise<void> {
     draining = true;
     while (lanes.size > 0) {
-      for (const lane of lanes.values()) if (!lane.inFlight) send(lane);
-      const inFlight = [...lanes.values()].map((l) => l.inFlight).filter((p) => p !== undefined);
-      if (inFlight.length === 0) break;
+      flush();
+      const inFlight = new Set([...lanes.values()].map((l) => l.inFlight).filter((p) => p !== undefined));
+      if (inFlight.size === 0) break;
       await Promise.race(inFlight);
     }
   }
@@ -255,6 +301,10 @@ export function createBatcher(opts: BatcherOptions): Batcher {
       return opts.budget.inUse;
     },
   };
+}
+
+function laneId(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function errorMessage(err: unknown): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createBatcher, type RecordOutcome } from "./batcher.ts";
 import { createByteBudget, recordBytes } from "./budget.ts";
-import type { ClusterView, PartitionBatch, PartitionSender } from "./ports.ts";
+import type { BatchResult, ClusterView, PartitionBatch, PartitionSender } from "./ports.ts";
 import { ProduceError } from "./ports.ts";
 import type { OutboundRecord } from "./types.ts";
 import { createFakeClock } from "../testing/fake_clock.ts";
@@ -12,24 +12,52 @@ function rec(value: string, partition = 0): OutboundRecord {
   return { key: null, value: enc.encode(value), headers: [], partition };
 }
 
-/** A sender whose sends stay pending until the test settles them. */
+interface Call {
+  readonly batch: PartitionBatch;
+  ok(base: bigint): void;
+  fail(e: unknown): void;
+}
+
+interface Round {
+  readonly batches: readonly PartitionBatch[];
+  readonly timeoutMs: number;
+  /** Settles the whole call: resolves with these results as given, or rejects. */
+  resolve(results: readonly BatchResult[]): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * A sender whose calls stay pending until the test settles them: per batch (`calls`, the round resolves
+ * once each of its batches is settled) or per round (`rounds`).
+ */
 function manualSender() {
-  const calls: { batch: PartitionBatch; ok: (base: bigint) => void; fail: (e: unknown) => void }[] = [];
+  const calls: Call[] = [];
+  const rounds: Round[] = [];
   let next = 0n;
   const sender: PartitionSender = {
-    send(batch) {
+    sendMany(batches, timeoutMs) {
       return new Promise((resolve, reject) => {
-        calls.push({
-          batch,
-          ok: (base) => resolve({ baseOffset: base }),
-          fail: reject,
-        });
+        const results: BatchResult[] = new Array(batches.length);
+        let left = batches.length;
+        const set = (i: number, r: BatchResult) => {
+          results[i] = r;
+          if (--left === 0) resolve(results);
+        };
+        rounds.push({ batches, timeoutMs, resolve, reject });
+        batches.forEach((batch, i) =>
+          calls.push({
+            batch,
+            ok: (base) => set(i, { ok: true, baseOffset: base }),
+            fail: (e) => set(i, { ok: false, error: e as ProduceError }),
+          })
+        );
       });
     },
   };
   return {
     sender,
     calls,
+    rounds,
     ackAll() {
       for (const c of calls.splice(0)) {
         c.ok(next);
@@ -62,7 +90,7 @@ function outcomes(a: ReturnType<ReturnType<typeof createBatcher>["produce"]>): P
   return a.outcomes;
 }
 
-Deno.test("batcher coalesces concurrent requests into one send per partition after the linger", async () => {
+Deno.test("batcher coalesces concurrent requests into one batch per partition, one round, after the linger", async () => {
   const { clock, s, batcher } = setup();
   const deadline = clock.now() + 10_000;
   const r1 = outcomes(batcher.produce("t", [rec("a", 0), rec("b", 1)], deadline));
@@ -71,6 +99,8 @@ Deno.test("batcher coalesces concurrent requests into one send per partition aft
   assert.equal(s.calls.length, 0, "nothing is sent before the linger ends");
   await clock.advance(1);
   assert.deepEqual(s.calls.map((c) => [c.batch.partition, c.batch.records.length]).sort(), [[0, 2], [1, 1]]);
+  assert.equal(s.rounds.length, 1, "both partitions go in one sendMany");
+  assert.equal(s.rounds[0].timeoutMs, 1000);
   s.ackAll();
   const [o1, o2] = await Promise.all([r1, r2]);
   assert.deepEqual(o1.map((o) => o.ok && o.partition), [0, 1]);
@@ -207,4 +237,75 @@ Deno.test("drain sends queued records at once, waits for in-flight sends, then r
   assert.ok((await o)[0].ok);
   const [late] = await outcomes(batcher.produce("t", [rec("b")], clock.now() + 10_000));
   assert.ok(!late.ok && late.error.code === "shutting_down");
+});
+
+Deno.test("a round takes every partition with records and no send in flight, lingering or not", async () => {
+  const { clock, s, batcher } = setup({ maxBatchBytes: 1000 });
+  const deadline = clock.now() + 10_000;
+  const lingering = outcomes(batcher.produce("t", [rec("a", 1)], deadline));
+  await clock.advance(1);
+  assert.equal(s.rounds.length, 0);
+  const full = outcomes(batcher.produce("t", [rec("x".repeat(1000), 0)], deadline));
+  await clock.advance(0);
+  assert.equal(s.rounds.length, 1, "partition 0 is full: it goes now, and partition 1 rides along");
+  assert.deepEqual(s.rounds[0].batches.map((b) => b.partition).sort(), [0, 1]);
+  await clock.advance(10);
+  assert.equal(s.rounds.length, 1, "partition 1's linger timer was cancelled");
+  s.ackAll();
+  assert.ok((await lingering)[0].ok && (await full)[0].ok);
+});
+
+Deno.test("a partition in flight is not re-sent in the next round; it goes after its own ack", async () => {
+  const { clock, s, batcher } = setup();
+  const deadline = clock.now() + 10_000;
+  const first = outcomes(batcher.produce("t", [rec("a", 0)], deadline));
+  await clock.advance(5);
+  assert.equal(s.rounds.length, 1);
+  const second = outcomes(batcher.produce("t", [rec("b", 0), rec("c", 1)], deadline));
+  await clock.advance(5);
+  assert.equal(s.rounds.length, 2, "partition 1 goes after its linger");
+  assert.deepEqual(s.rounds[1].batches.map((b) => b.partition), [1], "partition 0 is still in flight");
+  s.calls.find((c) => c.batch.partition === 1)!.ok(0n);
+  await clock.advance(5);
+  assert.equal(s.rounds.length, 2, "partition 0's queued record waits for its in-flight send");
+  s.calls.find((c) => c.batch.partition === 0)!.ok(0n);
+  await first;
+  await clock.advance(0);
+  assert.equal(s.rounds.length, 3, "then goes at once");
+  assert.deepEqual(s.rounds[2].batches.map((b) => [b.partition, b.records.length]), [[0, 1]]);
+  s.rounds[2].resolve([{ ok: true, baseOffset: 1n }]);
+  assert.deepEqual((await second).map((o) => o.ok && `${o.partition}@${o.offset}`), ["0@1", "1@0"]);
+});
+
+Deno.test("a partition missing from a round's answer fails alone; the others are acknowledged", async () => {
+  const { clock, s, budget, batcher } = setup();
+  const o = outcomes(batcher.produce("t", [rec("a", 0), rec("b", 1), rec("c", 2)], clock.now() + 10_000));
+  await clock.advance(5);
+  assert.deepEqual(s.rounds.map((r) => r.batches.map((b) => b.partition)), [[0, 1, 2]]);
+  const notCovered = new ProduceError("kafka_rejected", "not covered", true);
+  // The sender says partition 1 is not covered, and its answer stops short of partition 2.
+  s.rounds[0].resolve([{ ok: true, baseOffset: 7n }, { ok: false, error: notCovered }]);
+  const [zero, one, two] = await o;
+  assert.ok(zero.ok && zero.partition === 0 && zero.offset === "7");
+  assert.ok(!one.ok && one.error === notCovered);
+  assert.ok(!two.ok && two.error.code === "kafka_rejected" && two.error.retriable, "no answer is a failure");
+  await clock.advance(0);
+  assert.equal(budget.inUse, 0);
+});
+
+Deno.test("a failed round fails every batch in it as retriable, and frees their lanes", async () => {
+  const { clock, s, budget, batcher } = setup();
+  const o = outcomes(batcher.produce("t", [rec("a", 0), rec("b", 1)], clock.now() + 10_000));
+  await clock.advance(5);
+  s.rounds[0].reject(new Error("connection reset"));
+  const res = await o;
+  assert.deepEqual(res.map((x) => !x.ok && x.error.code), ["kafka_unavailable", "kafka_unavailable"]);
+  assert.ok(res.every((x) => !x.ok && x.error.retriable));
+  await clock.advance(0);
+  assert.equal(budget.inUse, 0);
+  const again = outcomes(batcher.produce("t", [rec("c", 0), rec("d", 1)], clock.now() + 10_000));
+  await clock.advance(5);
+  assert.equal(s.rounds.length, 2, "both lanes are free again");
+  s.rounds[1].resolve([{ ok: true, baseOffset: 0n }, { ok: true, baseOffset: 0n }]);
+  assert.ok((await again).every((x) => x.ok));
 });

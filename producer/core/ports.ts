@@ -4,18 +4,29 @@
  */
 import type { OutboundRecord } from "./types.ts";
 
-/** All records of one send go to one topic-partition, so one acknowledgement covers them all. */
+/** All records of one batch go to one topic-partition, so one acknowledgement covers them all. */
 export interface PartitionBatch {
   readonly topic: string;
   readonly partition: number;
   readonly records: readonly OutboundRecord[];
-  /** Broker-side acknowledgement timeout for this send. */
-  readonly timeoutMs: number;
 }
 
-/** Writes a batch with acks=all; resolves with the offset of the first record. */
+/** What became of one {@link PartitionBatch} of a {@link PartitionSender.sendMany} call. */
+export type BatchResult =
+  | { readonly ok: true; /** Offset of the batch's first record. */ readonly baseOffset: bigint }
+  | { readonly ok: false; readonly error: ProduceError };
+
+/**
+ * Writes batches with acks=all. One call carries batches of distinct topic-partitions, so the client can
+ * pack them into one request per broker instead of one request per partition.
+ */
 export interface PartitionSender {
-  send(batch: PartitionBatch): Promise<{ readonly baseOffset: bigint }>;
+  /**
+   * Resolves one result per batch, in order: a batch the broker's answer does not cover fails alone.
+   * Rejects (with a {@link ProduceError} or anything else) only when the whole call failed.
+   * @param timeoutMs broker-side acknowledgement timeout for this call
+   */
+  sendMany(batches: readonly PartitionBatch[], timeoutMs: number): Promise<readonly BatchResult[]>;
 }
 
 /** Partition counts and broker reachability, refreshed in the background. */

@@ -1,0 +1,146 @@
+/**
+ * The kafkajs encoder patch writes exactly the bytes kafkajs writes, and refuses code it does not know.
+ * Each test patches a fresh subclass of a pristine copy of kafkajs' Encoder, and compares it with another
+ * subclass that keeps kafkajs' code, so no test depends on whether the process' Encoder is patched yet.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { createRequire } from "node:module";
+import { installKafkajsEncoderPatch, patchEncoder } from "./kafkajs_encoder.ts";
+
+const require = createRequire(import.meta.resolve("kafkajs"));
+const Encoder = require("./src/protocol/encoder.js");
+const Long = require("./src/utils/long.js");
+
+/**
+ * Evaluates one of kafkajs' files afresh, its `require`s of other kafkajs files answered by `local`
+ * (by path suffix) before kafkajs' own: a copy that no patch of the loaded modules reaches.
+ */
+function pristine(path: string, local: Record<string, unknown> = {}) {
+  const file = require.resolve(path);
+  const own = createRequire(file);
+  const module = { exports: {} as unknown };
+  const req = (id: string) => {
+    const hit = Object.entries(local).find(([suffix]) => id.endsWith(suffix));
+    return hit ? hit[1] : own(id);
+  };
+  new Function("require", "module", "exports", "Buffer", Deno.readTextFileSync(file))(
+    req,
+    module,
+    module.exports,
+    Buffer,
+  );
+  // deno-lint-ignore no-explicit-any
+  return module.exports as any;
+}
+
+/** kafkajs' Encoder with kafkajs' code, whatever was patched in this process. */
+const KafkajsEncoder = pristine("./src/protocol/encoder.js");
+
+function kafkajsEncoder() {
+  return class extends KafkajsEncoder {};
+}
+
+function patched() {
+  const cls = class extends KafkajsEncoder {};
+  // Subclass static and prototype members start as inherited: patchEncoder reads them there.
+  const result = patchEncoder(cls);
+  assert.deepEqual(result, { patched: true });
+  return cls;
+}
+
+const INTS = [
+  0,
+  1,
+  -1,
+  63,
+  -64,
+  64,
+  127,
+  128,
+  255,
+  300,
+  16383,
+  16384,
+  2 ** 20,
+  2 ** 28,
+  2 ** 30 - 1,
+  -(2 ** 30),
+];
+const EDGE = [2 ** 30, -(2 ** 30) - 1, 2 ** 31 - 1, -(2 ** 31), 2 ** 40, -(2 ** 40), Number.MAX_SAFE_INTEGER];
+
+Deno.test("patched varints and varlongs are kafkajs' bytes, inside and outside the fast path", () => {
+  const P = patched();
+  const K = kafkajsEncoder();
+  for (const v of [...INTS, ...EDGE.filter((x) => Math.abs(x) < 2 ** 31)]) {
+    assert.deepEqual(new P().writeVarInt(v).buffer, new K().writeVarInt(v).buffer, `varint ${v}`);
+    assert.deepEqual(new P().writeUVarInt(v).buffer, new K().writeUVarInt(v).buffer, `uvarint ${v}`);
+  }
+  for (const v of [...INTS, ...EDGE, Long.fromString("-9223372036854775808"), "12345678901"]) {
+    assert.deepEqual(new P().writeVarLong(v).buffer, new K().writeVarLong(v).buffer, `varlong ${v}`);
+    assert.equal(P.sizeOfVarLong(v), K.sizeOfVarLong(v), `sizeOfVarLong ${v}`);
+  }
+});
+
+Deno.test("patched byte sizes, buffer copies and encoder copies match kafkajs", () => {
+  const P = patched();
+  const K = kafkajsEncoder();
+  for (const v of [null, "", "héllo", Buffer.alloc(0), Buffer.from("abc"), Buffer.alloc(70_000, 7)]) {
+    assert.equal(P.sizeOfVarIntBytes(v), K.sizeOfVarIntBytes(v), `sizeOfVarIntBytes ${v?.length}`);
+  }
+  // Enough writes to make both encoders grow past their initial 512 bytes, through every patched member.
+  const write = (E: typeof Encoder) => {
+    const inner = [1, 2, 3].map((i) =>
+      new E().writeVarIntString(`h${i}`).writeVarIntBytes(Buffer.alloc(300, i))
+    );
+    return new E().writeInt8(1).writeVarLong(-5).writeEncoder(inner[0]).writeEncoderArray(inner)
+      .writeVarIntBytes(Buffer.from("value")).writeBuffer(Buffer.alloc(1000, 9)).writeUVarInt(2 ** 31 - 1);
+  };
+  const [p, k] = [write(P), write(K)];
+  assert.equal(p.size(), k.size());
+  assert.deepEqual(p.buffer, k.buffer);
+  assert.throws(() => new P().writeEncoder(null), /instance of Encoder/);
+  assert.throws(() => new P().writeEncoderArray([{}]), /instance of Encoder/);
+});
+
+Deno.test("the patch leaves a class it does not recognise untouched", () => {
+  const cls = class extends KafkajsEncoder {
+    writeUVarInt(value: number) {
+      return super.writeUVarInt(value); // not kafkajs' source
+    }
+  };
+  const before = cls.prototype.writeVarLong;
+  const result = patchEncoder(cls);
+  assert.equal(result.patched, false);
+  assert.match(!result.patched ? result.reason : "", /writeUVarInt is not the code/);
+  assert.equal(cls.prototype.writeVarLong, before, "nothing replaced");
+  assert.ok(!Object.hasOwn(cls.prototype, "writeVarLong"));
+});
+
+Deno.test("installKafkajsEncoderPatch patches the Encoder kafkajs' record encoder uses, byte for byte", () => {
+  assert.deepEqual(installKafkajsEncoderPatch(), { patched: true });
+  assert.equal(installKafkajsEncoderPatch(), installKafkajsEncoderPatch(), "once per process");
+  assert.ok(Object.hasOwn(Encoder.prototype, "writeUVarInt"), "kafkajs' own Encoder is patched");
+  const Record = require("./src/protocol/recordBatch/record/v0/index.js");
+  const Header = pristine("./src/protocol/recordBatch/header/v0/index.js", { "/encoder": KafkajsEncoder });
+  const KafkajsRecord = pristine("./src/protocol/recordBatch/record/v0/index.js", {
+    "/encoder": KafkajsEncoder,
+    "/header/v0": Header,
+  });
+  const records = [
+    { offsetDelta: 0, timestampDelta: 0, key: null, value: null },
+    {
+      offsetDelta: 300,
+      timestampDelta: 70_000,
+      key: Buffer.from("a-key"),
+      value: Buffer.alloc(600, 1),
+      headers: { ce_id: "é", ce_source: Buffer.from("/topics/t"), multi: ["1", Buffer.from("2")] },
+    },
+    { offsetDelta: 2, timestampDelta: -(2 ** 40), key: Buffer.from(""), value: Buffer.from("v") },
+  ];
+  for (const r of records) {
+    const [got, want] = [Record(r), KafkajsRecord(r)];
+    assert.ok(got instanceof Encoder && !(got instanceof KafkajsEncoder));
+    assert.deepEqual(got.buffer, want.buffer);
+  }
+});
