@@ -117,9 +117,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", (c) => {
     if (deps.isDraining()) return errorResponse("service_unavailable", { message: "shutting down" });
-    if (!deps.cluster.healthy()) {
+    if (!deps.cluster.healthy() || deps.batcher.stalled()) {
       return errorResponse("service_unavailable", {
-        message: "Kafka metadata is stale; the gateway cannot reach the brokers",
+        message:
+          "Kafka is unreachable or a configured topic cannot take acks=all writes (see the gateway log)",
         retryAfter: deps.limits.retryAfterUnavailable,
       });
     }
@@ -172,9 +173,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (deps.isDraining()) {
         return errorResponse("service_unavailable", { message: "shutting down", retryAfter: 1 });
       }
-      if (!deps.cluster.healthy()) {
+      if (!deps.cluster.healthy() || deps.batcher.stalled()) {
         return errorResponse("service_unavailable", {
-          message: "Kafka is unreachable",
+          message: "Kafka is unreachable or the topic cannot take acks=all writes",
           retryAfter: deps.limits.retryAfterUnavailable,
         });
       }

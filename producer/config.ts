@@ -58,6 +58,8 @@ const fields = {
     "how long a request waits for Kafka's ack",
   ),
   SEND_TIMEOUT: duration({ min: 100 }).default(5_000),
+  SEND_STALL_AFTER: duration({ min: 100 }).default(3_000)
+    .describe("a send pending longer marks the gateway not ready (Kafka takes no writes)"),
   METADATA_REFRESH: duration({ min: 100 }).default(2_000),
   METADATA_STALE_AFTER: duration({ min: 500 }).default(6_000),
   RETRY_AFTER_BUSY: int({ min: 1 }).default(1),

@@ -169,6 +169,7 @@ export function createGateway(cfg: ProducerConfig, deps: GatewayDeps): Gateway {
     lingerMs: cfg.LINGER,
     maxBatchBytes: cfg.MAX_BATCH_BYTES,
     sendTimeoutMs: cfg.SEND_TIMEOUT,
+    stallAfterMs: cfg.SEND_STALL_AFTER,
     observer: {
       sent(_topic, _partition, records, bytes) {
         metrics.batchRecords.observe(records);

@@ -1,10 +1,12 @@
 /**
- * Partition counts and a freshness signal for the configured topics, refreshed in the background with a
- * read-only metadata request. Readiness and fast 503s hang on `healthy()`.
+ * Partition counts and a health signal for the configured topics, refreshed in the background with read-only
+ * metadata and config requests. Healthy means fresh metadata AND every topic writable with acks=all (each
+ * partition led, ISR ≥ min.insync.replicas). Readiness and fast 503s hang on `healthy()`.
  */
-import type { Kafka } from "kafkajs";
+import { ConfigResourceTypes, type Kafka } from "kafkajs";
 import type { Logger } from "@kafka-edge/lib";
 import type { ClusterView } from "../core/ports.ts";
+import { unwritableReason } from "../core/writable.ts";
 
 /** Options for {@link createKafkajsCluster}. */
 export interface ClusterOptions {
@@ -27,6 +29,10 @@ export interface KafkajsCluster extends ClusterView {
 export function createKafkajsCluster(kafka: Kafka, opts: ClusterOptions, log: Logger): KafkajsCluster {
   const admin = kafka.admin({ retry: { retries: 0 } });
   const counts = new Map<string, number>();
+  /** min.insync.replicas per topic; read rarely, since topic configs seldom change. */
+  const minIsr = new Map<string, number>();
+  let refreshes = 0;
+  let unwritable: string | undefined;
   let lastOk = 0;
   let connected = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -43,17 +49,28 @@ export function createKafkajsCluster(kafka: Kafka, opts: ClusterOptions, log: Lo
       const results = await Promise.allSettled(
         opts.topics.map((t) => admin.fetchTopicMetadata({ topics: [t] })),
       );
+      if (refreshes++ % 15 === 0) await readMinIsr();
       let any = false;
+      const problems: string[] = [];
       results.forEach((r, i) => {
         if (r.status === "fulfilled") {
           any = true;
-          counts.set(opts.topics[i], r.value.topics[0].partitions.length);
+          const { partitions } = r.value.topics[0];
+          counts.set(opts.topics[i], partitions.length);
+          const reason = unwritableReason(opts.topics[i], partitions, minIsr.get(opts.topics[i]) ?? 1);
+          if (reason) problems.push(reason);
         } else {
           counts.delete(opts.topics[i]);
           log.warn("no metadata for topic", { topic: opts.topics[i], error: r.reason });
         }
       });
       if (any || opts.topics.length === 0) lastOk = Date.now();
+      const now = problems.length > 0 ? problems.join("; ") : undefined;
+      if (now !== unwritable) {
+        if (now) log.warn("topics not writable", { reason: now });
+        else if (unwritable) log.info("topics writable again");
+      }
+      unwritable = now;
       return any;
     } catch (err) {
       log.warn("kafka metadata refresh failed", { error: err });
@@ -62,6 +79,27 @@ export function createKafkajsCluster(kafka: Kafka, opts: ClusterOptions, log: Lo
       const healthy = view.healthy();
       if (healthy !== wasHealthy) log.info(healthy ? "kafka reachable" : "kafka unreachable", { healthy });
       wasHealthy = healthy;
+    }
+  }
+
+  async function readMinIsr(): Promise<void> {
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: opts.topics.map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ["min.insync.replicas"],
+        })),
+      });
+      for (const r of resources) {
+        const entry = r.configEntries.find((e) => e.configName === "min.insync.replicas");
+        const value = Number(entry?.configValue);
+        if (Number.isInteger(value) && value > 0) minIsr.set(r.resourceName, value);
+      }
+    } catch (err) {
+      // Keep the last known values: a config read failing must not make topics look writable or not.
+      log.warn("could not read min.insync.replicas", { error: err });
     }
   }
 
@@ -75,7 +113,7 @@ export function createKafkajsCluster(kafka: Kafka, opts: ClusterOptions, log: Lo
 
   const view: KafkajsCluster = {
     partitions: (topic) => counts.get(topic),
-    healthy: () => Date.now() - lastOk < opts.staleAfterMs,
+    healthy: () => Date.now() - lastOk < opts.staleAfterMs && unwritable === undefined,
     refresh,
     async start() {
       await refresh();

@@ -32,6 +32,11 @@ export interface BatcherOptions {
   readonly maxBatchBytes: number;
   /** Broker acknowledgement timeout passed with each send. */
   readonly sendTimeoutMs: number;
+  /**
+   * A send pending longer than this means Kafka is not taking writes (e.g. the controller quorum is lost:
+   * metadata still answers, produce never does); {@link Batcher.stalled} reports it. Default 3 000 ms.
+   */
+  readonly stallAfterMs?: number;
   readonly observer?: BatcherObserver;
 }
 
@@ -58,6 +63,8 @@ export interface Batcher {
   drain(): Promise<void>;
   /** Bytes admitted and not yet released. */
   readonly bytesInUse: number;
+  /** True while some send has been pending longer than `stallAfterMs`; clears when it settles. */
+  stalled(): boolean;
 }
 
 interface Pending {
@@ -75,6 +82,8 @@ interface Lane {
   queue: Pending[];
   queuedBytes: number;
   inFlight: Promise<void> | undefined;
+  /** When the in-flight send started (clock ms). */
+  sentAt: number;
   timer: unknown;
 }
 
@@ -89,7 +98,15 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     const id = laneId(topic, partition);
     let lane = lanes.get(id);
     if (!lane) {
-      lane = { topic, partition, queue: [], queuedBytes: 0, inFlight: undefined, timer: undefined };
+      lane = {
+        topic,
+        partition,
+        queue: [],
+        queuedBytes: 0,
+        inFlight: undefined,
+        sentAt: 0,
+        timer: undefined,
+      };
       lanes.set(id, lane);
     }
     return lane;
@@ -221,7 +238,10 @@ export function createBatcher(opts: BatcherOptions): Batcher {
         settle(() => error);
       },
     );
-    for (const { lane } of round) lane.inFlight = inFlight;
+    for (const { lane } of round) {
+      lane.inFlight = inFlight;
+      lane.sentAt = started;
+    }
   }
 
   function produce(topic: string, records: readonly OutboundRecord[], deadlineMs: number): Admission {
@@ -297,6 +317,12 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   return {
     produce,
     drain,
+    stalled() {
+      const limit = opts.stallAfterMs ?? 3000;
+      const now = clock.now();
+      for (const lane of lanes.values()) if (lane.inFlight && now - lane.sentAt > limit) return true;
+      return false;
+    },
     get bytesInUse() {
       return opts.budget.inUse;
     },

@@ -309,3 +309,26 @@ Deno.test("a failed round fails every batch in it as retriable, and frees their 
   s.rounds[1].resolve([{ ok: true, baseOffset: 0n }, { ok: true, baseOffset: 0n }]);
   assert.ok((await again).every((x) => x.ok));
 });
+
+Deno.test("batcher reports stalled while a send is pending past stallAfterMs, and recovers when it settles", async () => {
+  const clock = createFakeClock();
+  const s = manualSender();
+  const batcher = createBatcher({
+    sender: s.sender,
+    cluster: cluster(),
+    budget: createByteBudget(1_000_000),
+    clock,
+    lingerMs: 5,
+    maxBatchBytes: 100_000,
+    sendTimeoutMs: 1000,
+    stallAfterMs: 3000,
+  });
+  const o = outcomes(batcher.produce("t", [rec("a")], clock.now() + 60_000));
+  await clock.advance(5);
+  assert.equal(batcher.stalled(), false, "a fresh send is not a stall");
+  await clock.advance(3001);
+  assert.equal(batcher.stalled(), true, "a send pending past the limit is");
+  s.ackAll();
+  await o;
+  assert.equal(batcher.stalled(), false, "it clears once the send settles");
+});
