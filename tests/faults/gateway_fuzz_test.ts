@@ -190,6 +190,9 @@ function arbitraries(key: string) {
   return fc.oneof({ weight: 19, arbitrary: small }, { weight: 1, arbitrary: large });
 }
 
+// The gateway runs as its image runs it (producer/Dockerfile): memory bounds only mean something then.
+const PRODUCTION_V8_FLAGS = "--max-old-space-size=256";
+
 function rssKb(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
@@ -221,7 +224,7 @@ Deno.test({
       API_KEYS_FILE: `${dir}/keys.yaml`,
       RATE_LIMIT_PER_SECOND: "1000000",
       RATE_LIMIT_BURST: "1000000",
-    }, { v8Flags: Deno.env.get("FUZZ_GATEWAY_V8_FLAGS") });
+    }, { v8Flags: Deno.env.get("FUZZ_GATEWAY_V8_FLAGS") ?? PRODUCTION_V8_FLAGS });
     const pid = gw.child.pid;
     const samples = fc.sample(arbitraries(key), { numRuns: TOTAL, seed: 20261125 });
     const byStatus = new Map<string, number>();
@@ -283,6 +286,8 @@ Deno.test({
           JSON.stringify(Object.fromEntries([...byStatus].sort()), null, 1)
         }`,
     );
+    const dockerfile = await Deno.readTextFile(new URL("../../producer/Dockerfile", import.meta.url));
+    assert.ok(dockerfile.includes(`--v8-flags=${PRODUCTION_V8_FLAGS}`), "the test runs the image's V8 flags");
     assert.ok(next >= TOTAL, `all ${TOTAL} requests were sent (sent ${next})`);
     assert.deepEqual(fiveXx.slice(0, 10), [], `no 5xx (${fiveXx.length} in total)`);
     for (const [k] of byStatus) {
