@@ -3,7 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { toCloudEventJson } from "@kafka-edge/lib";
 import { startS3 } from "../../lib/testing/s3.ts";
-import { createFakeClock } from "../../producer/testing/fake_clock.ts";
+import { createFakeClock } from "@kafka-edge/lib/testing";
 import { SinkError, type SinkRecord } from "../core/sink.ts";
 import { createS3Sink, type S3SinkOptions } from "./s3.ts";
 import {

@@ -7,3 +7,4 @@ export * from "./maven.ts";
 export * from "./postgres.ts";
 export * from "./opensearch.ts";
 export * from "./s3.ts";
+export * from "./fake_clock.ts";

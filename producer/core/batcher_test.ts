@@ -4,7 +4,7 @@ import { createByteBudget, recordBytes } from "./budget.ts";
 import type { BatchResult, ClusterView, PartitionBatch, PartitionSender } from "./ports.ts";
 import { ProduceError } from "./ports.ts";
 import type { OutboundRecord } from "./types.ts";
-import { createFakeClock } from "../testing/fake_clock.ts";
+import { createFakeClock } from "@kafka-edge/lib/testing";
 
 const enc = new TextEncoder();
 

@@ -1,17 +1,10 @@
 /**
- * RFC 6901 JSON Pointers, used by a topic's `keyPointer` and `idPointer` to pick the Kafka key and the
- * event id out of a plain-JSON payload.
- *
- * Lookups only follow own properties: `/constructor` on `{}` must be "missing", not Object's
- * constructor function.
+ * What a topic's `keyPointer` and `idPointer` pick out of a plain-JSON payload as Kafka key or event id
+ * text, numbers exactly as the client wrote them. Pointer parsing and lookup are lib's (RFC 6901).
  *
  * @module
  */
-
-/** A pointer split into unescaped reference tokens, or why it is not a pointer. */
-export type ParsedPointer =
-  | { readonly ok: true; readonly tokens: readonly string[] }
-  | { readonly ok: false; readonly message: string };
+import { pointerGet } from "@kafka-edge/lib";
 
 /** What a pointer selects as Kafka key / event id text. */
 export type PointerText =
@@ -20,41 +13,6 @@ export type PointerText =
   | { readonly kind: "missing" }
   /** An object or array: no canonical text, so the event is unprocessable. */
   | { readonly kind: "invalid"; readonly message: string };
-
-const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
-
-/** Splits and unescapes a pointer (`~1` → `/`, then `~0` → `~`); `""` is the whole document. */
-export function parsePointer(pointer: string): ParsedPointer {
-  if (pointer === "") return { ok: true, tokens: [] };
-  if (!pointer.startsWith("/")) return { ok: false, message: `JSON pointer must be empty or start with "/"` };
-  if (/~(?![01])/.test(pointer)) {
-    return { ok: false, message: `"~" in a JSON pointer must be followed by 0 or 1` };
-  }
-  const tokens = pointer.slice(1).split("/").map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
-  return { ok: true, tokens };
-}
-
-/** Escapes one reference token (`~` → `~0`, `/` → `~1`). */
-export function escapePointerToken(token: string): string {
-  return token.replaceAll("~", "~0").replaceAll("/", "~1");
-}
-
-/** The value at `tokens`, or `undefined` when any step is missing. */
-export function pointerGet(document: unknown, tokens: readonly string[]): unknown {
-  let node: unknown = document;
-  for (const token of tokens) {
-    if (Array.isArray(node)) {
-      if (!ARRAY_INDEX.test(token)) return undefined;
-      const index = Number(token);
-      if (index >= node.length) return undefined;
-      node = node[index];
-    } else if (typeof node === "object" && node !== null) {
-      if (!Object.hasOwn(node, token)) return undefined;
-      node = (node as Record<string, unknown>)[token];
-    } else return undefined;
-  }
-  return node;
-}
 
 class NumberSource {
   constructor(readonly source: string) {}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { escapePointerToken, parsePointer, pointerGet, pointerText } from "./json_pointer.ts";
+import { escapePointerToken, parsePointer, pointerGet } from "@kafka-edge/lib";
+import { pointerText } from "./json_pointer.ts";
 
 function get(document: unknown, pointer: string): unknown {
   const parsed = parsePointer(pointer);

@@ -11,7 +11,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { isRfc3339 } from "../../lib/envelope.ts";
-import { escapePointerToken, parsePointer } from "./json_pointer.ts";
+import { escapePointerToken, parsePointer } from "@kafka-edge/lib";
 import type { DecodedEvent, RequestProblem, TopicConfig } from "./types.ts";
 
 /** At most this many schema errors are reported, so a huge bad batch cannot make a huge response. */

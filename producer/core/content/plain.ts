@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { parsePointer, pointerText } from "../json_pointer.ts";
+import { parsePointer } from "@kafka-edge/lib";
+import { pointerText } from "../json_pointer.ts";
 import type { JsonSpan } from "../json.ts";
 import { parseJson } from "../json.ts";
 import type { DecodeContext, DecodedEvent, DecodeResult, TopicConfig } from "../types.ts";

@@ -1,5 +1,5 @@
 /** A manual clock for tests: time moves only when `advance` is called. */
-import type { Clock } from "@kafka-edge/lib";
+import type { Clock } from "../shutdown.ts";
 
 /** A {@link Clock} whose timers fire only inside `advance`. */
 export interface FakeClock extends Clock {
