@@ -103,6 +103,8 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
   const writesAbort = new AbortController();
   const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const blockStreaks = new Map<string, number>();
+  /** topic\u0000partition of every partition_lag series this worker has set. */
+  const lagSeries = new Set<string>();
   let consumer: Consumer | undefined;
   let stopping: Promise<void> | undefined;
   const processor: ProcessorDeps = { ...deps.processor, sleep: abortableSleep };
@@ -187,10 +189,7 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
     try {
       metrics.consumed.inc({ topic }, batch.messages.length);
       const high = BigInt(batch.highWatermark);
-      metrics.lag.set(
-        { topic, partition: String(partition) },
-        Number(high - BigInt(batch.firstOffset() ?? batch.highWatermark)),
-      );
+      setLag(topic, partition, Number(high - BigInt(batch.firstOffset() ?? batch.highWatermark)));
       for (let start = 0; start < batch.messages.length; start += settings.batchSize) {
         if (stop.signal.aborted || !isRunning() || isStale()) break;
         const chunk = batch.messages.slice(start, start + settings.batchSize).map((m) =>
@@ -207,7 +206,7 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
             await commitOffsetsIfNecessary({
               topics: [{ topic, partitions: [{ partition, offset: next }] }],
             });
-            metrics.lag.set({ topic, partition: String(partition) }, Number(high - BigInt(next)));
+            setLag(topic, partition, Number(high - BigInt(next)));
           } catch (err) {
             // The records are delivered; without the commit they are delivered again later (at-least-once).
             metrics.commitFailures.inc({ topic });
@@ -236,13 +235,28 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
     }
   }
 
+  function setLag(topic: string, partition: number, lag: number): void {
+    lagSeries.add(`${topic}\u0000${partition}`);
+    metrics.lag.set({ topic, partition: String(partition) }, lag);
+  }
+
   function subscribeEvents(c: Consumer): void {
     c.on(c.events.GROUP_JOIN, (e) => {
       const assignment = e.payload.memberAssignment as Record<string, number[]>;
       const count = Object.values(assignment).reduce((n, ps) => n + ps.length, 0);
       metrics.rebalances.inc();
       metrics.assigned.set(count);
-      metrics.lag.reset();
+      // A rejoin keeps the lag of partitions still owned (a quiet partition would otherwise show no lag
+      // until its next record) and drops only those handed to another member.
+      const owned = new Set(
+        Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => `${t}\u0000${p}`)),
+      );
+      for (const key of lagSeries) {
+        if (owned.has(key)) continue;
+        const [t, p] = key.split("\u0000");
+        metrics.lag.remove({ topic: t, partition: p });
+        lagSeries.delete(key);
+      }
       health.joined(count);
       log.info("joined group", { groupId: settings.groupId, memberId: e.payload.memberId, assignment });
     });
