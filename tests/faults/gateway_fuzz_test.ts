@@ -224,6 +224,7 @@ Deno.test({
       API_KEYS_FILE: `${dir}/keys.yaml`,
       RATE_LIMIT_PER_SECOND: "1000000",
       RATE_LIMIT_BURST: "1000000",
+      MALLOC_ARENA_MAX: "2", // as producer/Dockerfile sets it
     }, { v8Flags: Deno.env.get("FUZZ_GATEWAY_V8_FLAGS") ?? PRODUCTION_V8_FLAGS });
     const pid = gw.child.pid;
     const samples = fc.sample(arbitraries(key), { numRuns: TOTAL, seed: 20261125 });
@@ -288,6 +289,7 @@ Deno.test({
     );
     const dockerfile = await Deno.readTextFile(new URL("../../producer/Dockerfile", import.meta.url));
     assert.ok(dockerfile.includes(`--v8-flags=${PRODUCTION_V8_FLAGS}`), "the test runs the image's V8 flags");
+    assert.ok(dockerfile.includes("ENV MALLOC_ARENA_MAX=2"), "the test runs the image's allocator setting");
     assert.ok(next >= TOTAL, `all ${TOTAL} requests were sent (sent ${next})`);
     assert.deepEqual(fiveXx.slice(0, 10), [], `no 5xx (${fiveXx.length} in total)`);
     for (const [k] of byStatus) {
