@@ -40,7 +40,7 @@ import {
 import {
   createProgress,
   fmt,
-  formatGoals,
+  formatReport,
   formatTable,
   type GoalResult,
   loadAverage,
@@ -611,12 +611,7 @@ async function main(): Promise<void> {
     `load average: ${loadStart.join(" ")} at start, ${loadEnd.join(" ")} at end (max 1-min during run ` +
     `${maxLoad.toFixed(2)})`,
   ];
-  console.log(header.join("\n"));
-  console.log("");
-  console.log(rowsTable(rows));
-  console.log("");
-  console.log(formatGoals(goals));
-  if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join("\n")}`);
+  console.log(formatReport(header, rowsTable(rows), goals, notes));
   if (cli.json) {
     await writeJson(cli.json, {
       started: started.toISOString(),

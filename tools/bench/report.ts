@@ -294,6 +294,18 @@ export function formatGoals(goals: readonly GoalResult[]): string {
   ], goals);
 }
 
+/** The printed report: header lines, the table, the goals, then notes as a list. */
+export function formatReport(
+  header: readonly string[],
+  table: string,
+  goals: readonly GoalResult[],
+  notes: readonly string[],
+): string {
+  const parts = [header.join("\n"), table, formatGoals(goals)];
+  if (notes.length > 0) parts.push(notes.map((n) => `- ${n}`).join("\n"));
+  return parts.join("\n\n");
+}
+
 /** A number with thousands separators and `digits` decimals; "–" for missing values. */
 export function fmt(n: number | undefined, digits = 0): string {
   if (n === undefined || !Number.isFinite(n)) return "–";
