@@ -11,7 +11,13 @@
  * Prints one JSON object ({@link LoadResult}) on stdout.
  */
 import { parseArgs } from "node:util";
-import { createHistogram, type HistogramJson, type ProcessUsage, watchProcesses } from "./report.ts";
+import {
+  createHistogram,
+  type HistogramJson,
+  latencySummary,
+  type ProcessUsage,
+  watchProcesses,
+} from "./report.ts";
 
 /** What one load run measured; `events` counts only 2xx answers. */
 export interface LoadResult {
@@ -130,12 +136,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     requestsPerSecond: requests / seconds,
     errors,
     errorSample,
-    latency: {
-      p50: histogram.quantile(0.5),
-      p90: histogram.quantile(0.9),
-      p99: histogram.quantile(0.99),
-      max: histogram.maxMs,
-    },
+    latency: latencySummary(histogram),
     histogram: histogram.toJSON(),
     usage,
   };

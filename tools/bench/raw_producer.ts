@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import type { LoadResult } from "./load_client.ts";
-import { createHistogram, type ProcessUsage, watchProcesses } from "./report.ts";
+import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
 
 /** Options of {@link runRawProducer}. */
 export interface RawProducerOptions {
@@ -120,12 +120,7 @@ export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResu
     requestsPerSecond: requests / seconds,
     errors,
     errorSample,
-    latency: {
-      p50: histogram.quantile(0.5),
-      p90: histogram.quantile(0.9),
-      p99: histogram.quantile(0.99),
-      max: histogram.maxMs,
-    },
+    latency: latencySummary(histogram),
     histogram: histogram.toJSON(),
     usage,
   };

@@ -294,6 +294,11 @@ export function formatGoals(goals: readonly GoalResult[]): string {
   ], goals);
 }
 
+/** p50/p90/p99/max in ms, as every load driver reports them. */
+export function latencySummary(h: Histogram): { p50: number; p90: number; p99: number; max: number } {
+  return { p50: h.quantile(0.5), p90: h.quantile(0.9), p99: h.quantile(0.99), max: h.maxMs };
+}
+
 /** The printed report: header lines, the table, the goals, then notes as a list. */
 export function formatReport(
   header: readonly string[],
