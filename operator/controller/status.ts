@@ -154,7 +154,9 @@ export function isDecisionState(value: unknown): value is DecisionState {
     Array.isArray(v.recommendations) &&
     v.recommendations.every((r) =>
       typeof r === "object" && r !== null && typeof (r as Record<string, unknown>).at === "number" &&
-      Number.isInteger((r as Record<string, unknown>).replicas)
+      Number.isInteger((r as Record<string, unknown>).replicas) &&
+      ((r as Record<string, unknown>).arrivals === undefined ||
+        typeof (r as Record<string, unknown>).arrivals === "number")
     ) &&
     (v.lastScaleAt === undefined || typeof v.lastScaleAt === "number") &&
     (v.perReplicaRate === undefined || (typeof v.perReplicaRate === "number" && v.perReplicaRate > 0));

@@ -5,13 +5,15 @@
  * Every change of the replica count is a stop-the-world rebalance with kafkajs, so the function is shaped to
  * write rarely and right: a scale-up goes to the full need in one write, writes
  * are at least `minHoldSeconds` apart, a scale-down goes only as low as the highest recommendation of the
- * stabilisation window, and nothing is ever written when lag could not be read (fail-static).
+ * stabilisation window (unless the arrivals fall steadily across it, core/trend.ts; while they rise steadily
+ * there is none), and nothing is ever written when lag could not be read (fail-static).
  *
  * @module
  */
 
-import { type Need, replicaNeed } from "./needs.ts";
+import { type Need, replicaNeed, sustainMembers } from "./needs.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
+import { type ArrivalPoint, steadyTrend, type Trend } from "./trend.ts";
 import type { Decision, DecisionInput, DecisionState, LagObservation, LimitReason } from "./types.ts";
 
 /** The bounds a count is clamped to: [floor, min(maxReplicas, partitions)]. */
@@ -61,6 +63,16 @@ function explain(need: Need, observation: LagObservation, rate: number): string 
     parts.push(`stalled ${names} (lag ${need.stalledLag}) left out: more replicas will not move them`);
   }
   return parts.join("; ");
+}
+
+function arrivalPoints(recommendations: DecisionState["recommendations"]): ArrivalPoint[] {
+  return recommendations.flatMap((r) => r.arrivals === undefined ? [] : [{ at: r.at, arrivals: r.arrivals }]);
+}
+
+function trendWhy(trend: Trend): string {
+  return `arrivals ${trend.direction} steadily (${round(trend.slope)} ev/s per s, at most ${
+    round(trend.bound)
+  } ev/s now)`;
 }
 
 function round(value: number): number {
@@ -114,11 +126,12 @@ export function decide(input: DecisionInput): Decision {
   const { replicas: target, limit } = clamp(need.replicas, b);
   const ceiling = b.ceiling;
   const windowMs = settings.scaleDownStabilizationSeconds * 1000;
+  const drain = settings.targetDrainSeconds;
   // The window remembers what the ARRIVALS needed: a drained backlog is gone for good and need not be waited
   // out, while an arrival peak may come back, which is what stabilisation guards against.
   const recommendations = [
     ...state.recommendations.filter((r) => r.at > now - windowMs && r.at < now),
-    { at: now, replicas: clamp(need.sustain, b).replicas },
+    { at: now, replicas: clamp(need.sustain, b).replicas, arrivals: Math.max(0, observation.arrivalRate) },
   ];
   const next: DecisionState = { ...state, recommendations };
   const why = explain(need, observation, rate);
@@ -144,17 +157,38 @@ export function decide(input: DecisionInput): Decision {
     if (need.draining) {
       return keep(next, need.replicas, "stabilization", `${why}; no scale-down until the backlog is drained`);
     }
-    const stabilized = Math.max(target, ...recommendations.map((r) => r.replicas));
-    if (stabilized >= current) {
-      return keep(
-        next,
-        need.replicas,
-        "stabilization",
-        `${why}; ${stabilized} recommended within the window`,
-      );
+    const windowed = Math.max(target, ...recommendations.map((r) => r.replicas));
+    const trend = steadyTrend(arrivalPoints(recommendations), now, windowMs);
+    if (trend?.direction === "rising") {
+      // Whatever lower count the window allows, the rising arrivals would soon ask to undo it.
+      return keep(next, need.replicas, "stabilization", `${why}; ${trendWhy(trend)}: no scale-down`);
     }
-    if (held) return keep(next, need.replicas, "hold", `${why}; holding ${current} since the last write`);
-    return write(next, now, stabilized, need.replicas, stabilized > target ? "stabilization" : limit, why);
+    // A steady descent's peak is behind it: what the arrivals may still reach now is what must be covered,
+    // not the highest need of the whole window.
+    const early = trend === undefined ? windowed : Math.min(
+      windowed,
+      Math.max(
+        target,
+        clamp(sustainMembers(trend.bound, observation.partitionCount, rate, drain), b).replicas,
+      ),
+    );
+    const shortened = trend === undefined || early === windowed
+      ? ""
+      : `; ${trendWhy(trend)}: not waiting out the window`;
+    if (early >= current) {
+      return keep(next, need.replicas, "stabilization", `${why}; ${windowed} recommended within the window`);
+    }
+    if (held) {
+      return keep(next, need.replicas, "hold", `${why}${shortened}; holding ${current} since the last write`);
+    }
+    return write(
+      next,
+      now,
+      early,
+      need.replicas,
+      early > target ? "stabilization" : limit,
+      `${why}${shortened}`,
+    );
   }
   if (target > current) {
     return keep(next, need.replicas, "none", `${why}; the current replicas drain it within the target`);

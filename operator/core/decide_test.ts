@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decide } from "./decide.ts";
+import { sustainMembers } from "./needs.ts";
 import type { ConsumerAutoscalerSpec, DecisionState, LagObservation, LimitReason } from "./types.ts";
 
 const NOW = 1_000_000;
@@ -46,6 +47,24 @@ interface Row {
 
 // Arrivals plus the rebalance allowance (10 s of arrivals drained over the 60 s target) = arrivals · 7/6.
 const TWO_REPLICAS_EXACTLY = 1200 / 7;
+
+/**
+ * The window's recommendations (every 5 s, the last 115 s) as decide() would have recorded them for
+ * `arrivals(secondsAgo)`: the arrivals' need on 1000 partitions, with the allowance. On 1000 partitions
+ * round-robin makes 600 ev/s (700 with the allowance) need 8 members: with 7, one owns 143 partitions.
+ */
+function history(arrivals: (secondsAgo: number) => number): DecisionState["recommendations"] {
+  return Array.from({ length: 23 }, (_, i) => {
+    const ago = 115 - 5 * i;
+    const rate = arrivals(ago);
+    return { at: NOW - ago * 1000, replicas: sustainMembers(rate, 1000, 100, 60), arrivals: rate };
+  });
+}
+
+/** 1175 ev/s two minutes ago, down 5 ev/s every second to 600 now: a steady fall (need 14 → 8). */
+const FALLING = (ago: number) => 600 + 5 * ago;
+/** A slight fall (1 ev/s per s) under ±150 ev/s of alternating noise: not a trend the data can tell. */
+const NOISY_FALLING = (ago: number) => 600 + ago + (ago % 10 === 0 ? 150 : -150);
 
 const ROWS: readonly Row[] = [
   {
@@ -163,6 +182,74 @@ const ROWS: readonly Row[] = [
     state: state(10, { lastScaleAt: NOW - 10_000 }),
     desired: 10,
     limitedBy: "hold",
+  },
+  {
+    name: "arrivals falling steadily across the window: scale down without waiting it out",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(14, { recommendations: history(FALLING) }),
+    desired: 8,
+    reason: /falling steadily.*not waiting out the window/,
+  },
+  {
+    name: "a noisy, non-monotone fall is no steady trend: the window's highest recommendation holds",
+    observation: obs({ arrivalRate: 450 }),
+    // the peaks: 600 + 110 + 150 = 860 ev/s, 10.03 replicas' worth with the allowance → 11
+    state: state(14, { recommendations: history(NOISY_FALLING) }),
+    desired: 11,
+    limitedBy: "stabilization",
+  },
+  {
+    name: "a single drop is no steady fall (one half of the window is flat): the window holds",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(14, { recommendations: history((ago) => (ago > 30 ? 1175 : 600)) }),
+    desired: 14,
+    limitedBy: "stabilization",
+  },
+  {
+    name: "a steady fall does not scale down mid-drain",
+    // 8000 events: more than one rebalance's worth, and the 14 replicas drain it well within the target
+    observation: obs({ arrivalRate: 600, totalLag: 8000, partitionsWithLag: 1000, maxPartitionLag: 8 }),
+    state: state(14, { recommendations: history(FALLING) }),
+    desired: 14,
+    reason: /until the backlog is drained/,
+  },
+  {
+    name: "a steady fall still keeps the hold",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(14, { lastScaleAt: NOW - 10_000, recommendations: history(FALLING) }),
+    desired: 14,
+    limitedBy: "hold",
+  },
+  {
+    name: "a steady fall under noise goes only as low as the upper prediction bound, not the latest rate",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(14, { recommendations: history((ago) => FALLING(ago) + (ago % 10 === 0 ? 30 : -30)) }),
+    // the fitted 600 ev/s now plus three prediction errors of the ±30 scatter (≈ 698 ev/s): 9, not 8
+    desired: 9,
+    reason: /falling steadily/,
+  },
+  {
+    name: "recommendations recorded without arrivals (older state) take the window as before",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(14, {
+      recommendations: history(FALLING).map(({ at, replicas }) => ({ at, replicas })),
+    }),
+    desired: 14,
+    limitedBy: "stabilization",
+  },
+  {
+    name: "arrivals rising steadily: no scale-down below the count a backlog asked for",
+    // 24 replicas wrote for a drained backlog; the window's arrivals alone need 7, but they keep rising
+    observation: obs({ arrivalRate: 600 }),
+    state: state(24, { recommendations: history((ago) => 600 - 2 * ago) }),
+    desired: 24,
+    reason: /rising steadily.*no scale-down/,
+  },
+  {
+    name: "a flat load after a backlog-driven scale-up comes down to the window's highest recommendation",
+    observation: obs({ arrivalRate: 600 }),
+    state: state(24, { recommendations: history(() => 600) }),
+    desired: 8,
   },
   {
     name: "a stalled partition's backlog does not scale the group out",

@@ -6,3 +6,4 @@ export * from "./lag.ts";
 export * from "./rate.ts";
 export * from "./needs.ts";
 export * from "./decide.ts";
+export * from "./trend.ts";

@@ -83,6 +83,22 @@ export function roundRobinMembers(
 }
 
 /**
+ * What `arrivals` events/s alone need, with the rebalance allowance: the rate balance and the round-robin
+ * member need, for arrivals spread evenly over `partitions`. Scale-down stabilises on this.
+ */
+export function sustainMembers(
+  arrivals: number,
+  partitions: number,
+  rate: number,
+  drainSeconds: number,
+): number {
+  const carried = Math.max(0, arrivals);
+  const sustainRate = carried + (carried * REBALANCE_ALLOWANCE_SECONDS) / drainSeconds;
+  const share = partitions > 0 ? 1 / partitions : 0;
+  return Math.max(ceilRatio(sustainRate, rate), roundRobinMembers(partitions, sustainRate * share, 0, rate));
+}
+
+/**
  * The need for `observation` at `rate` events/s per replica. Stalled partitions count only while the group
  * has replicas: with none, nothing consumes, so nothing can be stuck.
  */
@@ -127,10 +143,7 @@ export function replicaNeed(
   const dedicated = Math.max(0, rate - perPartition);
   const hotPartitionBound = wanted > dedicated && lagging < partitions;
   const byPartitions = roundRobinMembers(partitions, perPartition, Math.min(wanted, dedicated), rate);
-  const sustain = Math.max(
-    ceilRatio(sustainRate, rate),
-    roundRobinMembers(partitions, sustainRate * share, 0, rate),
-  );
+  const sustain = sustainMembers(arrivals, partitions, rate, drain);
 
   const useful = lagging + ceilRatio(arrivals, rate);
   const byLagPerReplica = settings.lagPerReplica === undefined

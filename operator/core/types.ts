@@ -24,7 +24,10 @@ export interface ConsumerAutoscalerSpec {
   readonly targetDrainSeconds?: number;
   /** Events/s one replica processes until measured (the prior). */
   readonly perReplicaRate?: number;
-  /** Scale down only after the lower recommendation held this long (default 120 s). */
+  /**
+   * Scale down only after the lower recommendation held this long (default 120 s), unless the arrivals fell
+   * steadily across this window (core/trend.ts).
+   */
   readonly scaleDownStabilizationSeconds?: number;
   /** Minimum time between two scale writes: each change is a stop-the-world rebalance (default 30 s). */
   readonly minHoldSeconds?: number;
@@ -94,8 +97,14 @@ export interface DecisionState {
   readonly currentReplicas: number;
   /** When the operator last wrote a scale change (ms), if ever. */
   readonly lastScaleAt?: number;
-  /** Recent recommendations (ms, replicas), newest last, for scale-down stabilisation. */
-  readonly recommendations: ReadonlyArray<{ readonly at: number; readonly replicas: number }>;
+  /**
+   * Recent recommendations (ms, replicas), newest last, for scale-down stabilisation, with the arrival rate
+   * (events/s) each was made for: the trend that may shorten the wait (core/trend.ts). State written before
+   * arrivals were recorded has none; such points take no part in the trend.
+   */
+  readonly recommendations: ReadonlyArray<
+    { readonly at: number; readonly replicas: number; readonly arrivals?: number }
+  >;
   /** Measured events/s per replica (smoothed), once known. */
   readonly perReplicaRate?: number;
 }

@@ -4,7 +4,7 @@ import { type DecisionRecord, oursPolicy } from "./ours.ts";
 import { reportTrace } from "./report.ts";
 import { simulate } from "./run.ts";
 import { SIM_SPEC } from "./scenario.ts";
-import { allTraces, stepTrace } from "./trace.ts";
+import { allTraces, noisySinusoidTrace, stepTrace } from "./trace.ts";
 import type { LagSample } from "../core/types.ts";
 
 Deno.test("the simulation is deterministic: the same trace gives the same rows", () => {
@@ -51,4 +51,18 @@ Deno.test("the KEDA model lets a remainder past its partition cap (one idle cons
   assert.equal(kedaMetric(sample, 1000), 4500);
   // …and the HPA asks for ceil(4.5) = 5 replicas on 4 partitions.
   assert.equal(hpaProposal(4500, 2, config), 5);
+});
+
+Deno.test("on noisy arrivals our policy does not flap: at most two reversals per period, over several seeds", () => {
+  for (const seed of [1, 2, 3]) {
+    const trace = noisySinusoidTrace(0.15, seed);
+    const run = simulate(trace, oursPolicy(SIM_SPEC));
+    let reversals = 0;
+    for (let i = 1; i < run.writes.length; i++) {
+      const before = Math.sign(run.writes[i - 1].to - run.writes[i - 1].from);
+      if (Math.sign(run.writes[i].to - run.writes[i].from) !== before) reversals++;
+    }
+    const periods = trace.durationSeconds / trace.periodSeconds!;
+    assert.ok(reversals <= 2 * periods, `seed ${seed}: ${reversals} reversals in ${periods} periods`);
+  }
 });

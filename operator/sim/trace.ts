@@ -1,6 +1,6 @@
 /**
  * The load the simulated group sees: arrivals over time, how they spread over partitions, and any backlog
- * already waiting at t = 0. Deterministic: no randomness anywhere in the simulator.
+ * already waiting at t = 0. Deterministic: the one noisy trace draws its noise from a seeded generator.
  *
  * @module
  */
@@ -24,6 +24,11 @@ export interface Trace {
   readonly periodSeconds?: number;
   /** Whether the trace has a backlog to drain (drain and one-write goals apply). */
   readonly drains: boolean;
+  /**
+   * Per-second noise on the arrivals, if any. The oracle follows every noisy second with a free rescale, so
+   * its replica-seconds are no yardstick there and that goal is not applied.
+   */
+  readonly noise?: { readonly sigma: number; readonly seed: number };
 }
 
 const PARTITIONS = 24;
@@ -85,6 +90,45 @@ export function sinusoidTrace(): Trace {
   };
 }
 
+/** mulberry32: a small seeded generator, so the noisy trace is the same on every run and machine. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` independent standard normal draws (Box–Muller). */
+function normals(count: number, seed: number): number[] {
+  const uniform = seeded(seed);
+  return Array.from({ length: count }, () => {
+    const u = 1 - uniform();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+  });
+}
+
+/**
+ * The sinusoid with every second's arrivals off by an independent ±15 % (σ): bursty producers. A rule that
+ * reads a trend into noise would flap here.
+ */
+export function noisySinusoidTrace(sigma = 0.15, seed = 1): Trace {
+  const base = sinusoidTrace();
+  const noise = normals(base.durationSeconds, seed);
+  return {
+    ...base,
+    name: "noisy-sinusoid",
+    title: `noisy sinusoid: 1000 ± 600 ev/s, period 600 s, ±${
+      Math.round(sigma * 100)
+    } % per second (seed ${seed})`,
+    arrival: (t) => Math.max(0, base.arrival(t) * (1 + sigma * (noise[t] ?? 0))),
+    noise: { sigma, seed },
+  };
+}
+
 /** 30 000 events waiting in partition 0 only, 300 ev/s spread evenly (one key's replay, say). */
 export function hotPartitionTrace(): Trace {
   return {
@@ -101,7 +145,7 @@ export function hotPartitionTrace(): Trace {
   };
 }
 
-/** The four scenarios of the report, in order. */
+/** The scenarios of the report, in order. */
 export function allTraces(): Trace[] {
-  return [stepTrace(), preloadedTrace(), sinusoidTrace(), hotPartitionTrace()];
+  return [stepTrace(), preloadedTrace(), sinusoidTrace(), noisySinusoidTrace(), hotPartitionTrace()];
 }
