@@ -34,6 +34,8 @@ const fields = {
     .describe("where a group without committed offsets starts"),
   BATCH_SIZE: int({ min: 1, max: 10_000 }).default(100).describe("records per sink write"),
   PARTITIONS_CONCURRENTLY: int({ min: 1, max: 256 }).default(1).describe("partitions processed in parallel"),
+  COMMIT_INTERVAL: duration({ min: 0, max: 600_000 }).default(1_000)
+    .describe("within a fetched batch, commit at most this often (always at its end); 0: after every write"),
   FETCH_MAX_BYTES: int({ min: 1024 }).default(10 * 1024 * 1024).describe("bytes per fetch, all partitions"),
   FETCH_MAX_BYTES_PER_PARTITION: int({ min: 1024 }).default(1024 * 1024),
   FETCH_MAX_WAIT: duration({ min: 10, max: 30_000 }).default(1_000)

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "@kafka-edge/lib";
 import { loadWorkerSettings, parseWorkerSettings } from "./config.ts";
+import { SINK_NAMES } from "./sinks/registry.ts";
 
 const minimal = { KAFKA_BROKERS: "127.0.0.1:9092", GROUP_ID: "logger-group", TOPICS: "logs" };
 
@@ -75,7 +76,7 @@ Deno.test("every sink in the registry is selectable by name with its own variabl
     WEBHOOK_URL: "http://127.0.0.1:1/hook",
     POSTGRES_URL: "postgres://u:p@127.0.0.1/db",
   };
-  for (const sink of ["stdout", "webhook", "postgres", "opensearch", "s3"]) {
+  for (const sink of SINK_NAMES) {
     assert.equal(parseWorkerSettings({ ...env, SINK: sink }).sink.name, sink);
   }
 });

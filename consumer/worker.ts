@@ -79,6 +79,7 @@ export function createWorker(settings: WorkerSettings, deps: WorkerDeps): Worker
     topics: cfg.TOPICS,
     fromBeginning: cfg.START_FROM === "earliest",
     batchSize: cfg.BATCH_SIZE,
+    commitIntervalMs: cfg.COMMIT_INTERVAL,
     partitionsConcurrently: cfg.PARTITIONS_CONCURRENTLY,
     sessionTimeoutMs: cfg.SESSION_TIMEOUT,
     heartbeatIntervalMs: cfg.HEARTBEAT_INTERVAL,

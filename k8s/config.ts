@@ -12,7 +12,7 @@ export type Profile = "dev" | "prod";
 /** Who scales the workers: our lag operator (default) or KEDA's Kafka scaler. */
 export type AutoscalerMode = "operator" | "keda";
 /** The worker's SINK values (consumer/sinks/registry.ts). */
-export const SINKS = ["stdout", "webhook", "postgres", "opensearch", "s3"] as const;
+export const SINKS = ["stdout", "webhook", "postgres", "opensearch", "s3", "noop"] as const;
 /** A worker's sink. */
 export type SinkName = typeof SINKS[number];
 /** The gateway's authentication methods (producer/config.ts); `none` is refused in manifests. */

@@ -95,6 +95,8 @@ export interface DecodeOptions {
   readonly type?: string;
   /** Used only when the record has no topic/partition/offset to derive an id from. */
   readonly newId?: () => string;
+  /** The record's headers already decoded by {@link decodeHeaders}; saves decoding them twice. */
+  readonly headerTexts?: Readonly<Record<string, string>>;
 }
 
 /** `type` given to records that carried none. */
@@ -127,11 +129,15 @@ const lenientUtf8 = new TextDecoder();
 export function isRfc3339(value: string): boolean {
   const m = RFC3339.exec(value);
   if (!m) return false;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
   const offsetOk = m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
-  // Round-tripping through Date.UTC catches 2023-02-29; second 60 is RFC 3339's leap second.
-  const dayExists = new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
-  return month >= 1 && month <= 12 && dayExists && hour <= 23 && minute <= 59 && second <= 60 && offsetOk;
+  // Round-tripping through Date.UTC catches 2023-02-29; days up to 28 exist in every month, so the
+  // consume path (one check per record) skips it for them. Second 60 is RFC 3339's leap second.
+  const dayExists = day >= 1 &&
+    (day <= 28 || new Date(Date.UTC(Number(m[1]), month - 1, day)).getUTCDate() === day);
+  return month >= 1 && month <= 12 && dayExists && Number(m[4]) <= 23 && Number(m[5]) <= 59 &&
+    Number(m[6]) <= 60 && offsetOk;
 }
 
 /** True when a media type carries JSON (application/json, text/json, anything+json). */
@@ -365,10 +371,49 @@ function build(mode: DecodeMode, fields: Record<string, unknown>, raw?: Uint8Arr
   return { ok: true, envelope: envelope as unknown as Envelope, mode, ...(raw ? { raw } : {}) };
 }
 
+// The binary-mode case of build(), without its generic copy: it runs once per consumed record. Same output.
+function buildBinary(
+  attrs: Record<string, string>,
+  datacontenttype: string | undefined,
+  data: unknown,
+  extensions: Record<string, string>,
+  placement: { key?: string; headers: Record<string, string>; partition?: number },
+): DecodeResult {
+  const envelope: Record<string, unknown> = { ...attrs, data };
+  if (datacontenttype !== undefined) envelope.datacontenttype = datacontenttype;
+  for (const _ in extensions) {
+    envelope.extensions = extensions;
+    break;
+  }
+  if (placement.key !== undefined) envelope.key = placement.key;
+  for (const _ in placement.headers) {
+    envelope.headers = placement.headers;
+    break;
+  }
+  if (placement.partition !== undefined) envelope.partition = placement.partition;
+  const problems = validateEnvelope(envelope);
+  if (problems.length > 0) return fail("invalid_envelope", problems);
+  return { ok: true, envelope: envelope as unknown as Envelope, mode: "binary" };
+}
+
 function headerText(value: HeaderValue): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (first === undefined) return undefined;
-  return typeof first === "string" ? first : lenientUtf8.decode(first as Uint8Array);
+  const last = Array.isArray(value) ? value.at(-1) : value;
+  if (last === undefined) return undefined;
+  return typeof last === "string" ? last : lenientUtf8.decode(last as Uint8Array);
+}
+
+/**
+ * Kafka headers as UTF-8 text; for a repeated name the last value wins (as Java's `Headers.lastHeader`).
+ * Pass the result to {@link fromKafkaRecord} (`options.headerTexts`) when you need both, so each header is
+ * decoded once.
+ */
+export function decodeHeaders(headers: Readonly<Record<string, HeaderValue>>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const name in headers) {
+    const text = headerText(headers[name]);
+    if (text !== undefined) out[name] = text;
+  }
+  return out;
 }
 
 function toBytes(value: Uint8Array | string): Uint8Array {
@@ -407,9 +452,9 @@ export function fromKafkaRecord(record: IncomingRecord, options: DecodeOptions =
   const extensions: Record<string, string> = {};
   const headers: Record<string, string> = {};
   let contentType: string | undefined;
-  for (const [name, raw] of Object.entries(record.headers ?? {})) {
-    const text = headerText(raw);
-    if (text === undefined) continue;
+  const texts = options.headerTexts ?? decodeHeaders(record.headers ?? {});
+  for (const name in texts) {
+    const text = texts[name];
     const lower = name.toLowerCase();
     if (lower === "content-type") contentType = text;
     else if (lower.startsWith("ce_")) {
@@ -428,7 +473,7 @@ export function fromKafkaRecord(record: IncomingRecord, options: DecodeOptions =
     const datacontenttype = contentType ?? attrs.datacontenttype;
     const decoded = decodeData(record.value, datacontenttype);
     if (!decoded) return fail("invalid_data", [`data: is not valid ${datacontenttype}`]);
-    return build("binary", { ...attrs, datacontenttype, data: decoded.data, extensions, ...placement });
+    return buildBinary(attrs, datacontenttype, decoded.data, extensions, placement);
   }
   if (record.value === null) return fail("tombstone", ["value: is null (a tombstone), not an event"]);
   const bytes = toBytes(record.value);

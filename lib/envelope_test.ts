@@ -284,6 +284,8 @@ Deno.test("isRfc3339 accepts offsets and fractions and rejects impossible dates"
       "2024-05-01t12:00:00.123456+02:00",
       "2024-12-31T23:59:60Z",
       "2024-02-29T00:00:00Z",
+      "2024-01-31T00:00:00Z",
+      "2024-05-28T00:00:00-23:59",
     ]
   ) {
     assert.equal(isRfc3339(ok), true, ok);
@@ -295,6 +297,11 @@ Deno.test("isRfc3339 accepts offsets and fractions and rejects impossible dates"
       "2024-00-01T00:00:00Z",
       "2024-05-01T25:00:00Z",
       "2023-02-29T00:00:00Z",
+      "2024-04-31T00:00:00Z",
+      "2024-05-00T00:00:00Z",
+      "2024-05-01T12:60:00Z",
+      "2024-05-01T12:00:61Z",
+      "2024-05-01T12:00:00+24:00",
       "x",
     ]
   ) {

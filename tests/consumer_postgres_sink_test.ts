@@ -43,42 +43,59 @@ Deno.test({
       await sink.start();
       await db.connect();
 
-      await t.step("creates the table and stores a batch with one multi-row INSERT", async () => {
-        assert.deepEqual(
-          await sink.write(
-            [record(0), record(1), record(2, "text"), record(3, new Uint8Array([1, 2]))],
-            ctx(),
-          ),
-          {},
-        );
-        const rows = (await db.query(
-          'SELECT id, topic, partition, "offset", time, payload FROM events ORDER BY "offset"',
-        )).rows;
-        assert.equal(rows.length, 4);
-        assert.deepEqual(rows[0], {
-          id: "events-1-0",
-          topic: "events",
-          partition: 1,
-          offset: "0",
-          time: new Date(Date.UTC(2024, 4, 1)),
-          payload: { n: 0 },
-        });
-        assert.equal(rows[2].payload, "text");
-        assert.deepEqual(rows[3].payload, { data_base64: "AQI=" });
-      });
+      await t.step(
+        "creates the table and stores a batch in one statement, payload by data kind",
+        async () => {
+          assert.deepEqual(
+            await sink.write(
+              [record(0), record(1), record(2, "text"), record(3, new Uint8Array([1, 2])), record(40, null), {
+                ...record(41),
+                event: { ...record(41).event, data: undefined },
+              }],
+              ctx(),
+            ),
+            {},
+          );
+          const rows = (await db.query(
+            'SELECT id, topic, partition, "offset", time, payload FROM events ORDER BY "offset"',
+          )).rows;
+          assert.equal(rows.length, 6);
+          assert.deepEqual(rows[0], {
+            id: "events-1-0",
+            topic: "events",
+            partition: 1,
+            offset: "0",
+            time: new Date(Date.UTC(2024, 4, 1)),
+            payload: { n: 0 },
+          });
+          assert.equal(rows[2].payload, "text");
+          assert.deepEqual(rows[3].payload, { data_base64: "AQI=" });
+          // JSON null data is a JSON null payload; no data at all is SQL NULL.
+          const nulls = (await db.query(
+            `SELECT "offset", payload IS NULL AS sql_null, jsonb_typeof(payload) AS kind FROM events
+           WHERE "offset" >= 40 ORDER BY "offset"`,
+          )).rows;
+          assert.deepEqual(nulls, [{ offset: "40", sql_null: false, kind: "null" }, {
+            offset: "41",
+            sql_null: true,
+            kind: null,
+          }]);
+        },
+      );
 
       await t.step("replays insert nothing twice", async () => {
         assert.deepEqual(await sink.write([record(1), record(2), record(4)], ctx()), {});
-        assert.equal(Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c), 5);
+        assert.equal(Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c), 7);
       });
 
       await t.step("a row PostgreSQL rejects is a permanent failure of that record alone", async () => {
         const result = await sink.write([record(5), record(6, { s: "nul\u0000byte" }), record(7)], ctx());
         assert.deepEqual(result.failures!.map((f) => [f.index, f.error.kind]), [[1, "permanent"]]);
         assert.match(result.failures![0].error.message, /SQLSTATE 22/);
-        const ids = (await db.query('SELECT id FROM events WHERE "offset" >= 5 ORDER BY id')).rows.map((
-          r: { id: string },
-        ) => r.id);
+        const ids = (await db.query('SELECT id FROM events WHERE "offset" BETWEEN 5 AND 7 ORDER BY id')).rows
+          .map((
+            r: { id: string },
+          ) => r.id);
         assert.deepEqual(ids, ["events-1-5", "events-1-7"]);
       });
 

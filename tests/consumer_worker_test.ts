@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
-import { startKafka } from "@kafka-edge/lib/testing";
+import { startKafka, waitUntil } from "@kafka-edge/lib/testing";
 import { startPostgres } from "../lib/testing/postgres.ts";
 import { verifyWebhookSignature } from "../consumer/sinks/webhook.ts";
 import { spawnWorker, type WorkerProcess } from "./support/worker_process.ts";
@@ -149,7 +149,16 @@ Deno.test({
           assert.equal(ready.status, 200, await ready.text());
           const live = await fetch(`http://127.0.0.1:${port}/healthz`);
           assert.equal(live.status, 200, await live.text());
-          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+          // The line is printed before its offset is committed; the lag gauge follows the commit.
+          let metrics = "";
+          await waitUntil(
+            async () => {
+              metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+              return /edge_consumer_partition_lag\{topic="logs",partition="0"\} 0/.test(metrics);
+            },
+            { timeoutMs: 10_000, intervalMs: 100, what: "partition lag 0 after the commit" },
+            () => Promise.resolve(metrics),
+          );
           assert.match(metrics, /edge_consumer_records_processed_total\{topic="logs"\} 1/);
           assert.match(metrics, /edge_consumer_partition_lag\{topic="logs",partition="0"\} 0/);
           assert.match(metrics, /edge_consumer_end_to_end_latency_seconds_count\{topic="logs"\} 1/);

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { fromKafkaRecord, type HeaderValue } from "@kafka-edge/lib";
+import { decodeHeaders, type Envelope, fromKafkaRecord, type HeaderValue } from "@kafka-edge/lib";
 import type { Filter, Projection } from "./select.ts";
-import type { SinkRecord } from "./sink.ts";
+import type { SinkReads, SinkRecord } from "./sink.ts";
 import type { ConsumedRecord, Failure } from "./types.ts";
 
 /** What happens to one record before the sink. */
@@ -23,27 +23,82 @@ export interface Selection {
   readonly projection?: Projection;
 }
 
-const utf8 = new TextDecoder();
+/**
+ * A record handed over undecoded, for sinks that read only bytes (`reads: "bytes"`) when no FILTER or
+ * PROJECTION needs the event: headers and `event` are decoded on first access, and `event` throws the
+ * EnvelopeError when the record is not an event. Decoding costs the worker more CPU than kafkajs' own
+ * record parsing; a sink that never looks should not pay for it.
+ */
+class UndecodedRecord implements SinkRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly timestamp: number;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly #source: ConsumedRecord;
+  #headers: Readonly<Record<string, string>> | undefined;
+  #event: Envelope | undefined;
 
-function lastText(value: HeaderValue): string | undefined {
-  const last = Array.isArray(value) ? value.at(-1) : value;
-  if (last === undefined) return undefined;
-  return typeof last === "string" ? last : utf8.decode(last as Uint8Array);
-}
-
-/** Kafka headers as UTF-8 text, last value winning for repeated names. */
-export function headerTexts(headers: Readonly<Record<string, HeaderValue>>): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const [name, value] of Object.entries(headers)) {
-    const text = lastText(value);
-    if (text !== undefined) out[name] = text;
+  constructor(source: ConsumedRecord) {
+    this.topic = source.topic;
+    this.partition = source.partition;
+    this.offset = source.offset;
+    this.timestamp = Number(source.timestamp);
+    this.key = source.key;
+    this.value = source.value;
+    this.#source = source;
   }
-  return out;
+
+  get headers(): Readonly<Record<string, string>> {
+    return this.#headers ??= decodeHeaders(this.#source.headers);
+  }
+
+  get event(): Envelope {
+    if (this.#event === undefined) {
+      const decoded = fromKafkaRecord(this.#source, { headerTexts: this.headers });
+      if (!decoded.ok) throw decoded.error;
+      this.#event = decoded.envelope;
+    }
+    return this.#event;
+  }
+
+  /** The event's time if it was decoded already; never decodes. */
+  get decodedTime(): string | undefined {
+    return this.#event?.time;
+  }
 }
 
-/** Decodes, filters and projects one record. */
-export function prepareRecord(record: ConsumedRecord, selection: Selection): Prepared {
-  const decoded = fromKafkaRecord(record);
+/** When the event happened: its `time` attribute, else the Kafka timestamp. Decodes nothing new. */
+export function eventTimeMs(record: SinkRecord): number {
+  const time = record instanceof UndecodedRecord ? record.decodedTime : record.event.time;
+  const parsed = time === undefined ? NaN : Date.parse(time);
+  return Number.isFinite(parsed) ? parsed : record.timestamp;
+}
+
+function isBinaryModeEvent(headers: Readonly<Record<string, HeaderValue>>): boolean {
+  for (const name in headers) if (name.toLowerCase() === "ce_specversion") return true;
+  return false;
+}
+
+/**
+ * Decodes, filters and projects one record. With `reads: "bytes"` and no selection the record goes to the
+ * sink undecoded (only tombstones are told apart); otherwise an undecodable record fails here, before any
+ * write, and goes to the dead-letter topic.
+ */
+export function prepareRecord(
+  record: ConsumedRecord,
+  selection: Selection,
+  reads: SinkReads = "event",
+): Prepared {
+  if (reads === "bytes" && !selection.filter && !selection.projection) {
+    if (record.value === null && !isBinaryModeEvent(record.headers)) {
+      return { kind: "skip", reason: "tombstone" };
+    }
+    return { kind: "deliver", record: new UndecodedRecord(record) };
+  }
+  const headers = decodeHeaders(record.headers);
+  const decoded = fromKafkaRecord(record, { headerTexts: headers });
   if (!decoded.ok) {
     if (decoded.error.code === "tombstone") return { kind: "skip", reason: "tombstone" };
     return {
@@ -82,7 +137,7 @@ export function prepareRecord(record: ConsumedRecord, selection: Selection): Pre
       timestamp: Number(record.timestamp),
       key: record.key,
       value: record.value,
-      headers: headerTexts(record.headers),
+      headers,
       event,
     },
   };

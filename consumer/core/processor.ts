@@ -20,7 +20,7 @@ export type ExhaustedAction = "dlq" | "pause";
 
 /** Everything {@link processChunk} needs; the runtime builds it once per worker. */
 export interface ProcessorDeps {
-  readonly sink: Pick<Sink, "name" | "write">;
+  readonly sink: Pick<Sink, "name" | "write" | "reads">;
   /** Produces to the dead-letter topic and resolves once Kafka acknowledged; absent when DLQ_TOPIC is unset. */
   readonly deadLetter?: (records: readonly DeadLetterRecord[]) => Promise<void>;
   /** Waits `ms`, resolving early when `signal` aborts. */
@@ -85,7 +85,7 @@ export async function processChunk(
   const states: State[] = [];
   const skipped = { filtered: 0, tombstone: 0 };
   for (const record of records) {
-    const prepared = prepareRecord(record, deps.selection);
+    const prepared = prepareRecord(record, deps.selection, deps.sink.reads);
     if (prepared.kind === "deliver") states.push({ kind: "pending", record: prepared.record });
     else if (prepared.kind === "skip") {
       skipped[prepared.reason]++;

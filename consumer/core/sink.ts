@@ -47,9 +47,20 @@ export interface SinkContext {
   readonly signal: AbortSignal;
 }
 
+/**
+ * What a sink reads of each record. "event" (the default): the runtime decodes every record into its
+ * CloudEvent before the write, and an undecodable one goes to the dead-letter topic without a write.
+ * "bytes": the sink uses only topic/partition/offset/timestamp/key/value, so (without FILTER or
+ * PROJECTION) records arrive undecoded; `headers` and `event` still work but decode on first access, and
+ * `event` throws for a record that is not an event.
+ */
+export type SinkReads = "event" | "bytes";
+
 /** A destination for consumed events. */
 export interface Sink {
   readonly name: string;
+  /** Default "event"; see {@link SinkReads}. */
+  readonly reads?: SinkReads;
   /** Opens connections, creates tables/indices/buckets as needed; fails start-up with a clear error. */
   start(): Promise<void>;
   /**

@@ -21,6 +21,7 @@ import {
   url,
 } from "@kafka-edge/lib";
 import type { Sink } from "../core/sink.ts";
+import { createNoopSink, noopSinkSpec } from "./noop.ts";
 import { createOpenSearchSink } from "./opensearch.ts";
 import { createPostgresSink, postgresSinkSpec } from "./postgres.ts";
 import { createS3Sink } from "./s3.ts";
@@ -28,7 +29,7 @@ import { createStdoutSink, stdoutSinkSpec } from "./stdout.ts";
 import { createWebhookSink, webhookSinkSpec } from "./webhook.ts";
 
 /** Every SINK value the worker accepts. */
-export const SINK_NAMES = ["stdout", "webhook", "postgres", "opensearch", "s3"] as const;
+export const SINK_NAMES = ["stdout", "webhook", "postgres", "opensearch", "s3", "noop"] as const;
 
 /** A SINK value. */
 export type SinkName = typeof SINK_NAMES[number];
@@ -123,4 +124,5 @@ export const SINKS: Readonly<Record<SinkName, SinkDefinition>> = {
         logger: deps.log,
       }),
   }),
+  noop: define({ spec: noopSinkSpec, create: () => createNoopSink() }),
 };

@@ -59,7 +59,8 @@ export function createStdoutSink(config: StdoutSinkConfig, deps: StdoutSinkDeps 
   return {
     name: "stdout",
     start: () => Promise.resolve(),
-    async write(records): Promise<SinkWriteResult> {
+    async write(records, ctx): Promise<SinkWriteResult> {
+      if (ctx.signal.aborted) throw new SinkError("write aborted", "transient");
       const lines: string[] = [];
       const failures: { index: number; error: SinkError }[] = [];
       records.forEach((record, index) => {
