@@ -14,6 +14,7 @@
  * @module
  */
 import { createRequire } from "node:module";
+import { installLeanRecord } from "./kafkajs_record.ts";
 
 /** The kafkajs version whose encoder this patch was written against. */
 export const PATCHED_KAFKAJS_VERSION = "2.2.4";
@@ -151,15 +152,25 @@ function copyEncoder(to: EncoderLike, from: EncoderLike): void {
 
 let installed: PatchResult | undefined;
 
-/** Patches the Encoder kafkajs itself uses (once per process); see the module comment. */
+/**
+ * Patches the Encoder kafkajs itself uses and installs the lean record encoder (kafkajs_record.ts), once per
+ * process; see the module comments.
+ */
 export function installKafkajsEncoderPatch(): PatchResult {
   if (installed) return installed;
   try {
     const require = createRequire(import.meta.resolve("kafkajs"));
     const version = require("./package.json").version;
-    installed = version !== PATCHED_KAFKAJS_VERSION
-      ? { patched: false, reason: `kafkajs is ${version}, the patch is for ${PATCHED_KAFKAJS_VERSION}` }
-      : patchEncoder(require("./src/protocol/encoder.js"));
+    if (version !== PATCHED_KAFKAJS_VERSION) {
+      installed = {
+        patched: false,
+        reason: `kafkajs is ${version}, the patch is for ${PATCHED_KAFKAJS_VERSION}`,
+      };
+    } else {
+      const encoder = patchEncoder(require("./src/protocol/encoder.js"));
+      // The lean Record only pays off with the patched varint and copy methods it calls.
+      installed = encoder.patched ? installLeanRecord(require) : encoder;
+    }
   } catch (err) {
     installed = { patched: false, reason: `kafkajs' encoder could not be loaded: ${err}` };
   }

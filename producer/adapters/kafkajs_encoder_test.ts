@@ -143,4 +143,38 @@ Deno.test("installKafkajsEncoderPatch patches the Encoder kafkajs' record encode
     assert.ok(got instanceof Encoder && !(got instanceof KafkajsEncoder));
     assert.deepEqual(got.buffer, want.buffer);
   }
+  // The lean record encoder is the one installed: small records share node:buffer's pool.
+  const small = Record(records[0]);
+  assert.ok(small.buf.buffer.byteLength > small.buf.length, "a pooled buffer, not one of its own");
+  assert.ok(small.buf.length <= small.offset + 4, "sized for the record, never grown");
+});
+
+Deno.test("kafkajs' own Produce request, built with the lean records, has kafkajs' bytes", async () => {
+  installKafkajsEncoderPatch();
+  const request = require("./src/protocol/requests/produce/v3/request.js");
+  const Header = pristine("./src/protocol/recordBatch/header/v0/index.js", { "/encoder": KafkajsEncoder });
+  const KafkajsRecord = pristine("./src/protocol/recordBatch/record/v0/index.js", {
+    "/encoder": KafkajsEncoder,
+    "/header/v0": Header,
+  });
+  const kafkajsRequest = pristine("./src/protocol/requests/produce/v3/request.js", {
+    "/encoder": KafkajsEncoder,
+    "/record/v0": KafkajsRecord,
+  });
+  const messages = Array.from({ length: 40 }, (_, i) => ({
+    key: Buffer.from(`key-${i}`),
+    value: Buffer.from(JSON.stringify({ i, text: "x".repeat(i * 13) })),
+    timestamp: 1_700_000_000_000 + i,
+    headers: { ce_id: `id-${i}`, ce_type: Buffer.from("t"), multi: ["a", Buffer.from("é")] },
+  }));
+  const args = {
+    acks: -1,
+    timeout: 1000,
+    compression: 0,
+    topicData: [{ topic: "t", partitions: [{ partition: 3, firstSequence: 7, messages }] }],
+    producerId: 1,
+    producerEpoch: 0,
+  };
+  const [got, want] = await Promise.all([request(args).encode(), kafkajsRequest(args).encode()]);
+  assert.deepEqual(got.buffer, want.buffer);
 });

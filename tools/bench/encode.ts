@@ -25,8 +25,9 @@ const { values } = parseArgs({
   },
 });
 const require = createRequire(import.meta.resolve("kafkajs"));
-const Record = require("./src/protocol/recordBatch/record/v0/index.js");
 if (values.patch) console.error("patch:", installKafkajsEncoderPatch());
+// Looked up after the patch: it replaces the record module's exports.
+const Record = require("./src/protocol/recordBatch/record/v0/index.js");
 
 const utf8 = new TextEncoder();
 const value = utf8.encode(JSON.stringify({ user: "u-1234", action: "login", pad: "x".repeat(200) }));
