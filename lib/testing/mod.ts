@@ -8,3 +8,4 @@ export * from "./postgres.ts";
 export * from "./opensearch.ts";
 export * from "./s3.ts";
 export * from "./fake_clock.ts";
+export * from "./image.ts";

@@ -16,7 +16,15 @@
  */
 import { parseArgs } from "node:util";
 import { type KafkaFixture, startKafka } from "@kafka-edge/lib/testing";
-import { type Daemon, freePort, spawnDaemon, stopDaemon, tail, waitUntil } from "@kafka-edge/lib/testing";
+import {
+  type Daemon,
+  freePort,
+  imageRuntime,
+  spawnDaemon,
+  stopDaemon,
+  tail,
+  waitUntil,
+} from "@kafka-edge/lib/testing";
 import { Kafka, logLevel } from "kafkajs";
 import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import { type Bridge, ensureBridge, startBridge } from "../bridge/bridge.ts";
@@ -242,12 +250,16 @@ async function startGateway(
   const logFile = `${dir}/gateway.log`;
   const main = new URL("../../producer/main.ts", import.meta.url).pathname;
   const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
+  // As the image runs it (its V8 heap cap and malloc arenas): RSS is only the image's RSS then.
+  const image = await imageRuntime(new URL("../../producer/Dockerfile", import.meta.url));
+  const v8 = image.v8Flags === undefined ? [] : [`--v8-flags=${image.v8Flags}`];
   // Deno.execPath() is the deno binary itself (not an npx wrapper), so the daemon's pid is the gateway's.
   const daemon: Daemon = spawnDaemon({
     cmd: Deno.execPath(),
-    args: ["run", "-A", ...prof, main],
+    args: ["run", "-A", ...v8, ...prof, main],
     logFile,
     env: {
+      ...image.env,
       KAFKA_BROKERS: bootstrap,
       HOST: "127.0.0.1",
       PORT: String(port),
