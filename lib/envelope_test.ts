@@ -308,3 +308,48 @@ Deno.test("isRfc3339 accepts offsets and fractions and rejects impossible dates"
     assert.equal(isRfc3339(bad), false, bad);
   }
 });
+
+Deno.test("jsonDataAsText leaves binary-mode JSON data as its text and decodes everything else as usual", async (t) => {
+  const consumed = asConsumed(
+    toKafkaRecord({ ...base, time: "2024-05-01T12:00:00Z", extensions: { tenant: "a" } }),
+  );
+  await t.step("binary JSON: the same envelope without data, and the value's text", () => {
+    const full = fromKafkaRecord(consumed);
+    const lean = fromKafkaRecord(consumed, { jsonDataAsText: true });
+    assert.ok(full.ok && lean.ok);
+    assert.deepEqual(lean.envelope, { ...full.envelope, data: undefined });
+    assert.equal(lean.dataJson, JSON.stringify(base.data));
+    assert.deepEqual(JSON.parse(lean.dataJson!), full.envelope.data);
+    assert.equal(full.dataJson, undefined);
+  });
+  await t.step("text that is not JSON is handed over as it is (the store checks it)", () => {
+    const lean = fromKafkaRecord({ ...consumed, value: "{oops" }, { jsonDataAsText: true });
+    assert.ok(lean.ok);
+    assert.equal(lean.dataJson, "{oops");
+  });
+  await t.step("invalid UTF-8 and broken attributes still fail", () => {
+    const badUtf8 = fromKafkaRecord({ ...consumed, value: new Uint8Array([0x7b, 0xff, 0x7d]) }, {
+      jsonDataAsText: true,
+    });
+    assert.ok(!badUtf8.ok && badUtf8.error.code === "invalid_data");
+    const badTime = fromKafkaRecord({
+      ...consumed,
+      headers: { ...consumed.headers, ce_time: "yesterday" },
+    }, { jsonDataAsText: true });
+    assert.ok(!badTime.ok && badTime.error.code === "invalid_envelope");
+  });
+  await t.step("empty data, text data, structured mode and plain JSON are decoded as without it", () => {
+    const records: IncomingRecord[] = [
+      { ...consumed, value: new Uint8Array(0) },
+      asConsumed(toKafkaRecord({ ...base, datacontenttype: "text/plain", data: "hello" })),
+      asConsumed(toStructuredKafkaRecord(base)),
+      { topic: "t", partition: 0, offset: "7", timestamp: "1700000000000", value: '{"a":1}' },
+    ];
+    for (const record of records) {
+      const lean = fromKafkaRecord(record, { jsonDataAsText: true });
+      assert.ok(lean.ok);
+      assert.equal(lean.dataJson, undefined);
+      assert.deepEqual(lean, fromKafkaRecord(record));
+    }
+  });
+});

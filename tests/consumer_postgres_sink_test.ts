@@ -4,6 +4,8 @@ import pg from "pg";
 import { createLogger, parseConfig } from "@kafka-edge/lib";
 import { startPostgres } from "../lib/testing/postgres.ts";
 import type { SinkRecord } from "../consumer/core/sink.ts";
+import { prepareRecord } from "../consumer/core/prepare.ts";
+import type { ConsumedRecord } from "../consumer/core/types.ts";
 import { createPostgresSink, postgresSinkSpec } from "../consumer/sinks/postgres.ts";
 
 function record(n: number, data: unknown = { n }): SinkRecord {
@@ -20,6 +22,34 @@ function record(n: number, data: unknown = { n }): SinkRecord {
 }
 
 const ctx = () => ({ signal: new AbortController().signal });
+
+const utf8 = new TextEncoder();
+
+/** A record as the runtime hands it to a `reads: "bytes"` sink: undecoded. */
+function consumed(offset: number, value: string | null, headers: Record<string, string> = {}): SinkRecord {
+  const record: ConsumedRecord = {
+    topic: "raw",
+    partition: 0,
+    offset: String(offset),
+    timestamp: String(Date.UTC(2024, 4, 2)),
+    key: null,
+    value: value === null ? null : utf8.encode(value),
+    headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, utf8.encode(v)])),
+  };
+  const prepared = prepareRecord(record, {}, "bytes");
+  assert.equal(prepared.kind, "deliver");
+  return (prepared as { record: SinkRecord }).record;
+}
+
+const binary = (id: string, extra: Record<string, string> = {}) => ({
+  ce_specversion: "1.0",
+  ce_id: id,
+  ce_source: "/app",
+  ce_type: "user.login",
+  ce_time: "2024-05-01T12:00:00.123Z",
+  "content-type": "application/json",
+  ...extra,
+});
 
 Deno.test({
   name: "PostgreSQL sink on a real server",
@@ -98,6 +128,63 @@ Deno.test({
           ) => r.id);
         assert.deepEqual(ids, ["events-1-5", "events-1-7"]);
       });
+
+      await t.step(
+        "undecoded records: JSON data stored as PostgreSQL parses it, the rest as decoded",
+        async () => {
+          const big = '{"n": 12345678901234567890123, "s": "é\\u00e9", "nested": {"a": [1, 2.50, null]}}';
+          const result = await sink.write([
+            consumed(0, big, binary("b-0")),
+            consumed(1, "[1,", binary("b-1")), // JSON content type, not JSON: its row fails alone
+            consumed(2, '{"user":"keita"}'), // plain JSON: synthesized attributes
+            consumed(3, "", binary("b-3")), // binary mode without data: SQL NULL
+            consumed(4, '{"x":1}', binary("b-4", { ce_time: "yesterday" })), // not an event: fails alone
+            consumed(5, '{"x":1}]::jsonb[], null); DROP TABLE events; --', binary("b-5")),
+          ], ctx());
+          assert.deepEqual(result.failures!.map((f) => [f.index, f.error.kind]), [
+            [4, "permanent"],
+            [1, "permanent"],
+            [5, "permanent"],
+          ]);
+          assert.match(result.failures![0].error.message, /not an event: invalid_envelope/);
+          assert.match(result.failures![1].error.message, /SQLSTATE 22P02/);
+          const rows = (await db.query(
+            `SELECT id, "offset", time, type, source, datacontenttype, payload::text AS payload FROM events
+           WHERE topic = 'raw' ORDER BY "offset"`,
+          )).rows;
+          assert.deepEqual(rows, [
+            {
+              id: "b-0",
+              offset: "0",
+              time: new Date("2024-05-01T12:00:00.123Z"),
+              type: "user.login",
+              source: "/app",
+              datacontenttype: "application/json",
+              // jsonb keeps every digit, which JSON.parse would have rounded.
+              payload: '{"n": 12345678901234567890123, "s": "éé", "nested": {"a": [1, 2.50, null]}}',
+            },
+            {
+              id: "raw-0-2",
+              offset: "2",
+              time: new Date(Date.UTC(2024, 4, 2)),
+              type: "kafka-edge.raw",
+              source: "/kafka/raw",
+              datacontenttype: "application/json",
+              payload: '{"user": "keita"}',
+            },
+            {
+              id: "b-3",
+              offset: "3",
+              time: new Date("2024-05-01T12:00:00.123Z"),
+              type: "user.login",
+              source: "/app",
+              datacontenttype: "application/json",
+              payload: null,
+            },
+          ]);
+          assert.equal(Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c), 12);
+        },
+      );
 
       await t.step(
         "a stopped server is a transient failure, and writes resume after it is back",

@@ -39,6 +39,7 @@ class UndecodedRecord implements SinkRecord {
   readonly #source: ConsumedRecord;
   #headers: Readonly<Record<string, string>> | undefined;
   #event: Envelope | undefined;
+  #time: string | undefined;
 
   constructor(source: ConsumedRecord) {
     this.topic = source.topic;
@@ -63,10 +64,37 @@ class UndecodedRecord implements SinkRecord {
     return this.#event;
   }
 
+  /** See {@link storedEvent}. */
+  stored(): StoredEvent {
+    if (this.#event !== undefined) return { event: this.#event };
+    const decoded = fromKafkaRecord(this.#source, { headerTexts: this.headers, jsonDataAsText: true });
+    if (!decoded.ok) throw decoded.error;
+    this.#time = decoded.envelope.time;
+    if (decoded.dataJson === undefined) return { event: this.#event = decoded.envelope };
+    return { event: decoded.envelope, dataJson: decoded.dataJson };
+  }
+
   /** The event's time if it was decoded already; never decodes. */
   get decodedTime(): string | undefined {
-    return this.#event?.time;
+    return this.#event?.time ?? this.#time;
   }
+}
+
+/**
+ * A record's event for a sink that stores JSON data as JSON text and lets its store parse it (PostgreSQL's
+ * jsonb). When the record reached the sink undecoded (`reads: "bytes"`) and carries JSON data in binary
+ * mode, the data is left as the text stored in Kafka (`dataJson`, not checked to be JSON: the store must
+ * refuse what is not) and `event.data` is undefined; otherwise `dataJson` is absent and `event` is
+ * `record.event`, data included. Throws the EnvelopeError of a record that is not an event.
+ */
+export interface StoredEvent {
+  readonly event: Envelope;
+  readonly dataJson?: string;
+}
+
+/** See {@link StoredEvent}. */
+export function storedEvent(record: SinkRecord): StoredEvent {
+  return record instanceof UndecodedRecord ? record.stored() : { event: record.event };
 }
 
 /** When the event happened: its `time` attribute, else the Kafka timestamp. Decodes nothing new. */

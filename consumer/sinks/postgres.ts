@@ -11,6 +11,12 @@
  * {"data_base64": "…"}. Plain-JSON records get ids derived from topic-partition-offset (lib/envelope), so
  * their replays collide on the key as intended.
  *
+ * Records arrive undecoded (`reads: "bytes"`): a binary-mode event with JSON data has its attributes
+ * checked but its data left as the text stored in Kafka, which PostgreSQL parses into jsonb itself
+ * (consumer/core/prepare.ts `storedEvent`). Parsing it in the worker only to serialise it again was most
+ * of the worker's CPU per event. Text that is not JSON fails its row (SQLSTATE 22P02): a permanent failure,
+ * as the decode step would have made it. A record that is no event at all fails alone, before the insert.
+ *
  * Errors: SQLSTATE classes 22 (data exception, e.g. a \u0000 in a string) and 23 (constraint) are the
  * records' fault. The batch is then re-inserted row by row to find the culprits, which become permanent
  * failures; everything else (connection refused, server shutting down, timeouts) fails the batch transiently.
@@ -19,6 +25,7 @@
  */
 import pg from "pg";
 import { bool, type ConfigOf, defineConfig, duration, int, type Logger, str, url } from "@kafka-edge/lib";
+import { storedEvent } from "../core/prepare.ts";
 import { type Sink, SinkError, type SinkRecord, type SinkWriteResult } from "../core/sink.ts";
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
@@ -54,7 +61,7 @@ const COLUMNS = [
   "datacontenttype",
   "payload",
 ];
-// Bounds one statement's parameter (a JSON text of about 400 B per row) whatever BATCH_SIZE is.
+// Bounds one statement's parameter (a JSON text of about 500 B per row) whatever BATCH_SIZE is.
 const MAX_ROWS_PER_STATEMENT = 5_000;
 
 /** `"schema"."table"` from a validated name. */
@@ -80,23 +87,57 @@ export function createTableSql(table: string): string {
 
 /**
  * The INSERT for a batch: one statement text per table (so each connection prepares it once) and one
- * parameter, a JSON array with one array per row, which PostgreSQL expands with jsonb_array_elements.
- * A multi-row VALUES list with nine bind parameters per row made the server parse and plan thousands of
- * placeholders per batch and cost it 13-14 µs per event; the payload also no longer needs a JSON.stringify
- * of its own per record.
+ * parameter, a JSON array with one array per row, which PostgreSQL expands with jsonb_array_elements. The
+ * payload travels as a JSON *string* holding the payload's JSON text, parsed by the `::jsonb` cast, so a
+ * payload's text can never become another row or SQL. A multi-row VALUES list with nine bind parameters per
+ * row made the server parse and plan thousands of placeholders per batch (13-14 µs per event); one text[]
+ * per column cost the worker more than this in node-pg's per-element escaping.
  */
 export function insertSql(table: string): string {
   return `INSERT INTO ${quoteTable(table)} (${COLUMNS.join(", ")})
-SELECT r->>0, r->>1, (r->>2)::integer, (r->>3)::bigint, (r->>4)::timestamptz, r->>5, r->>6, r->>7, r->8
+SELECT r->>0, r->>1, (r->>2)::integer, (r->>3)::bigint, (r->>4)::timestamptz, r->>5, r->>6, r->>7,
+  (r->>8)::jsonb
 FROM jsonb_array_elements($1::jsonb) AS r
 ON CONFLICT (id) DO NOTHING`;
 }
 
-/** The parameter of {@link insertSql} for `records`. */
-export function insertRows(records: readonly SinkRecord[]): string {
-  return JSON.stringify(records.map((r) => {
-    const { event } = r;
-    const row: unknown[] = [
+/** A row of {@link insertSql}; the last element is the payload's JSON text, null for no data. */
+export type InsertRow = readonly [
+  string,
+  string,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+];
+
+/** The rows of {@link insertSql} for `records`, and the records that are not events (they fail alone). */
+export interface InsertBatch {
+  /** Row i is records[indices[i]]. */
+  readonly rows: readonly InsertRow[];
+  readonly indices: readonly number[];
+  readonly failures: readonly { readonly index: number; readonly error: SinkError }[];
+}
+
+/** The rows of {@link insertSql} for `records`. */
+export function insertRows(records: readonly SinkRecord[]): InsertBatch {
+  const rows: InsertRow[] = [];
+  const indices: number[] = [];
+  const failures: { index: number; error: SinkError }[] = [];
+  for (const [index, r] of records.entries()) {
+    let stored;
+    try {
+      stored = storedEvent(r);
+    } catch (err) {
+      failures.push({ index, error: new SinkError(`not an event: ${(err as Error).message}`, "permanent") });
+      continue;
+    }
+    const { event } = stored;
+    indices.push(index);
+    rows.push([
       event.id,
       r.topic,
       r.partition,
@@ -105,11 +146,11 @@ export function insertRows(records: readonly SinkRecord[]): string {
       event.type,
       event.source,
       event.datacontenttype ?? null,
-    ];
-    // Absent data leaves element 8 out (r->8 is then SQL NULL); JSON null data stays a JSON null payload.
-    if (event.data !== undefined) row.push(payload(event.data));
-    return row;
-  }));
+      // Absent data is SQL NULL; JSON null data stays a JSON null payload.
+      stored.dataJson ?? (event.data === undefined ? null : JSON.stringify(payload(event.data))),
+    ]);
+  }
+  return { rows, indices, failures };
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -163,25 +204,31 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
   const insertText = insertSql(config.POSTGRES_TABLE);
   const statementName = `kafka_edge_insert_${config.POSTGRES_TABLE}`;
 
-  async function insert(records: readonly SinkRecord[]): Promise<void> {
-    for (let i = 0; i < records.length; i += MAX_ROWS_PER_STATEMENT) {
-      const rows = insertRows(records.slice(i, i + MAX_ROWS_PER_STATEMENT));
-      await pool.query({ name: statementName, text: insertText, values: [rows] });
+  async function insert(rows: readonly InsertRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
+      const values = [
+        JSON.stringify(
+          rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT),
+        ),
+      ];
+      await pool.query({ name: statementName, text: insertText, values });
     }
   }
 
   async function writeBatch(records: readonly SinkRecord[]): Promise<SinkWriteResult> {
+    const batch = insertRows(records);
+    const failures = [...batch.failures];
+    if (batch.indices.length === 0) return { failures };
     try {
-      await insert(records);
-      return {};
+      await insert(batch.rows);
+      return failures.length > 0 ? { failures } : {};
     } catch (err) {
       if (!isDataError(err)) throw new SinkError(`PostgreSQL insert failed: ${describe(err)}`, "transient");
     }
     // One bad row fails the whole statement; row by row finds it and still stores its neighbours.
-    const failures: { index: number; error: SinkError }[] = [];
-    for (const [index, record] of records.entries()) {
+    for (const [row, index] of batch.indices.entries()) {
       try {
-        await insert([record]);
+        await insert([batch.rows[row]]);
       } catch (err) {
         const kind = isDataError(err) ? "permanent" : "transient";
         failures.push({ index, error: new SinkError(`PostgreSQL rejected the row: ${describe(err)}`, kind) });
@@ -192,6 +239,7 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
 
   return {
     name: "postgres",
+    reads: "bytes",
     async start() {
       try {
         if (config.POSTGRES_CREATE_TABLE) await pool.query(createTableSql(config.POSTGRES_TABLE));

@@ -158,6 +158,7 @@ function plan(quick: boolean): Plan[] {
     worker("stdout", 1000, 4),
     worker("postgres", 100, 1),
     worker("postgres", 1000, 4),
+    worker("postgres", 1000, 12),
     worker("opensearch", 1000, 4),
   ];
 }
