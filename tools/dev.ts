@@ -39,8 +39,9 @@ async function spawn(name: string, script: string, env: Record<string, string>):
     console.error(`# ${name}: ${script} is not there yet; skipping`);
     return;
   }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path],
+  // setpriv: a dev session killed hard (SIGKILL, a closed terminal) must not leave the services behind.
+  const child = new Deno.Command("setpriv", {
+    args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", path],
     env: { KAFKA_BROKERS: kafka.bootstrap, ...env },
     stdout: "piped",
     stderr: "piped",
@@ -70,17 +71,10 @@ await spawn("worker", "consumer/main.ts", {
   TOPICS: "logs",
   SINK: "stdout",
   DLQ_TOPIC: "logs.dlq",
-  HTTP_PORT: String(freePort()),
+  // Its probes and metrics: any free loopback port, never the gateway's (the worker's default is 8080 too).
+  PORT: String(freePort()),
+  HOST: "127.0.0.1",
 });
-
-console.log(`KAFKA_BOOTSTRAP=${kafka.bootstrap}`);
-console.log(`
-kafka-edge is running: Kafka ${kafka.bootstrap}, gateway http://127.0.0.1:${httpPort} (auth OFF), worker on "logs".
-Send the reference article's event:
-  curl -s -X POST http://127.0.0.1:${httpPort}/v1/topics/logs/events \\
-       -H 'content-type: application/json' -d '{"user":"keita","action":"login"}'
-and the worker prints: [LOG] User: keita, Action: login
-API docs: http://127.0.0.1:${httpPort}/docs — Ctrl-C stops everything.`);
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -102,3 +96,21 @@ for (const { name, child } of children) {
     if (!stopping) console.error(`# ${name} exited with code ${s.code}; stopping`), stop();
   });
 }
+
+// The banner promises a working curl: print it once the gateway answers /readyz (bounded wait).
+let ready = false;
+for (let waited = 0; waited < 60_000 && !stopping && !ready; waited += 250) {
+  ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+    .then(async (res) => (await res.body?.cancel(), res.ok), () => false);
+  if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
+}
+if (!ready) console.error("# the gateway is not ready after 60 s: see its output above (is Kafka up?)");
+
+console.log(`KAFKA_BOOTSTRAP=${kafka.bootstrap}`);
+console.log(`
+kafka-edge is running: Kafka ${kafka.bootstrap}, gateway http://127.0.0.1:${httpPort} (auth OFF), worker on "logs".
+Send the reference article's event:
+  curl -s -X POST http://127.0.0.1:${httpPort}/v1/topics/logs/events \\
+       -H 'content-type: application/json' -d '{"user":"keita","action":"login"}'
+and the worker prints: [LOG] User: keita, Action: login
+API docs: http://127.0.0.1:${httpPort}/docs — Ctrl-C stops everything.`);
