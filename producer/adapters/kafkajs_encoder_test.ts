@@ -165,7 +165,14 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
     key: Buffer.from(`key-${i}`),
     value: Buffer.from(JSON.stringify({ i, text: "x".repeat(i * 13) })),
     timestamp: 1_700_000_000_000 + i,
-    headers: { ce_id: `id-${i}`, ce_type: Buffer.from("t"), multi: ["a", Buffer.from("é")] },
+    // ASCII strings (written by the lean record itself), non-ASCII and long ones (kafkajs' way), bytes.
+    headers: {
+      ce_id: `id-${i}`,
+      ce_type: Buffer.from("t"),
+      multi: ["a", Buffer.from("é")],
+      "clé": "välue",
+      long: "x".repeat(100 + i * 3),
+    },
   }));
   const args = {
     acks: -1,
@@ -177,4 +184,20 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
   };
   const [got, want] = await Promise.all([request(args).encode(), kafkajsRequest(args).encode()]);
   assert.deepEqual(got.buffer, want.buffer);
+});
+
+Deno.test("the installed record-batch CRC-32C gives kafkajs' checksums", () => {
+  installKafkajsEncoderPatch();
+  const installed = require("./src/protocol/recordBatch/crc32C/index.js");
+  const kafkajs = pristine("./src/protocol/recordBatch/crc32C/index.js");
+  assert.notEqual(installed, kafkajs);
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+  for (const length of [0, 1, 3, 15, 16, 17, 255, 1000, 4099]) {
+    const buffer = Buffer.from(Array.from({ length: length + 5 }, random));
+    // Views at odd offsets too: record batches are slices of a larger request buffer.
+    for (const view of [buffer.subarray(0, length), buffer.subarray(5)]) {
+      assert.equal(installed(view), kafkajs(view), `length ${view.length}`);
+    }
+  }
 });

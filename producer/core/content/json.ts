@@ -19,9 +19,9 @@ export const jsonDecoder: Decoder = {
     if (!scan.ok) return scan;
     if (scan.kind !== "array") {
       if (ctx.limits.maxEvents < 1) return { ok: false, problem: tooManyEvents(ctx.limits.maxEvents) };
-      return plainEvents(ctx, text.value, [scan.value], false);
+      return plainEvents(ctx, text.value, [scan.value], false, body);
     }
     if (scan.elements.length === 0) return { ok: false, problem: noEvents("the JSON array") };
-    return plainEvents(ctx, text.value, scan.elements, true);
+    return plainEvents(ctx, text.value, scan.elements, true, body);
   },
 };

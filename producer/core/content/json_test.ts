@@ -4,7 +4,8 @@ import { bytes, events, headerMap, NOW, problem, testContext, text } from "./tes
 
 Deno.test("json decoder writes one value as one CloudEvent in binary mode with the client's exact bytes", () => {
   const body = ' {"user": "ada", "n": 12345678901234567891, "f": 1.0} ';
-  const [event] = events(jsonDecoder.decode(bytes(body), testContext({ topic: { name: "orders" } })));
+  const ctx = testContext({ topic: { name: "orders", schema: { type: "object" } } });
+  const [event] = events(jsonDecoder.decode(bytes(body), ctx));
   assert.equal(text(event.record.value), body.trim());
   assert.equal(event.id, "gen-1");
   assert.equal(text(event.record.key), "gen-1");
@@ -101,4 +102,27 @@ Deno.test("json decoder rejects an empty array and malformed JSON with 400 and t
   const malformed = problem(jsonDecoder.decode(bytes('[{"a":1},\n {"b" 2}]'), testContext()));
   assert.equal(malformed.status, 400);
   assert.deepEqual(malformed.details, { position: 16, line: 2, column: 7 });
+});
+
+Deno.test("json decoder parses payloads only for a schema or a pointer, and views an ASCII body's bytes", async (t) => {
+  await t.step("no schema, no pointer: not parsed, not validated; values are views of the body", () => {
+    const body = bytes('[{"a":1},{"b":[2]}]');
+    const decoded = events(jsonDecoder.decode(body, testContext()));
+    assert.deepEqual(decoded.map((e) => [e.payload, e.validate]), [[undefined, false], [undefined, false]]);
+    assert.deepEqual(decoded.map((e) => text(e.record.value)), ['{"a":1}', '{"b":[2]}']);
+    for (const e of decoded) assert.equal(e.record.value!.buffer, body.buffer, "a view, not a copy");
+  });
+  await t.step("a non-ASCII body is encoded per event, with the client's exact bytes", () => {
+    const body = bytes('[{"name":"é"}, {"name":"日本"}]');
+    const decoded = events(jsonDecoder.decode(body, testContext()));
+    assert.deepEqual(decoded.map((e) => text(e.record.value)), ['{"name":"é"}', '{"name":"日本"}']);
+    assert.notEqual(decoded[0].record.value!.buffer, body.buffer);
+  });
+  await t.step("a key pointer parses (and the schema-less payload is still not validated)", () => {
+    const [event] = events(
+      jsonDecoder.decode(bytes('{"user":"ada"}'), testContext({ topic: { keyPointer: "/user" } })),
+    );
+    assert.deepEqual(event.payload, { user: "ada" });
+    assert.equal(text(event.record.key), "ada");
+  });
 });

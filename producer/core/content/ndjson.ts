@@ -36,6 +36,6 @@ export const ndjsonDecoder: Decoder = {
       start = newline + 1;
     }
     if (spans.length === 0) return { ok: false, problem: noEvents("the NDJSON body") };
-    return plainEvents(ctx, source, spans, true);
+    return plainEvents(ctx, source, spans, true, body);
   },
 };

@@ -5,7 +5,10 @@ import { bytes, events, problem, testContext, text } from "./test_util.ts";
 Deno.test("ndjson decoder makes one event per non-blank line with the line's exact JSON text", () => {
   const body = '{"a":1}\r\n\n   \n  [1, 2]  \n"s"';
   const decoded = events(
-    ndjsonDecoder.decode(bytes(body), testContext({ headers: { "idempotency-key": "k" } })),
+    ndjsonDecoder.decode(
+      bytes(body),
+      testContext({ headers: { "idempotency-key": "k" }, topic: { schema: {} } }),
+    ),
   );
   assert.deepEqual(decoded.map((e) => text(e.record.value)), ['{"a":1}', "[1, 2]", '"s"']);
   assert.deepEqual(decoded.map((e) => e.id), ["k-0", "k-1", "k-2"]);

@@ -42,13 +42,15 @@ function tokens(topic: TopicConfig, field: "keyPointer" | "idPointer"): readonly
 
 /**
  * Builds one event per span of `text` (already validated by scanJson). `batch` decides the
- * Idempotency-Key suffix. Never throws for client input.
+ * Idempotency-Key suffix. `body` is the UTF-8 `text` was decoded from, when the caller has it. Never throws
+ * for client input.
  */
 export function plainEvents(
   ctx: DecodeContext,
   text: string,
   spans: readonly JsonSpan[],
   batch: boolean,
+  body?: Uint8Array,
 ): DecodeResult {
   const { topic, limits } = ctx;
   const idTokens = tokens(topic, "idPointer");
@@ -59,16 +61,26 @@ export function plainEvents(
   const trace = traceHeaders(ctx);
   const events: DecodedEvent[] = [];
   const details: EventDetail[] = [];
+  // A body as long in bytes as in UTF-16 units is all ASCII (any other character, a BOM included, takes
+  // more bytes than units), so its spans are byte offsets too: each value is a view of the body, the same
+  // bytes without encoding them again.
+  const ascii = body !== undefined && body.length === text.length ? body : undefined;
+  // Only a schema or a pointer reads the parsed payload; scanJson has checked the syntax already.
+  const parse = topic.schema !== undefined || idTokens !== undefined || keyTokens !== undefined;
 
   for (let index = 0; index < spans.length; index++) {
-    const json = text.slice(spans[index].start, spans[index].end);
-    const value = utf8.encode(json);
+    const { start, end } = spans[index];
+    const json = text.slice(start, end);
+    const value = ascii ? ascii.subarray(start, end) : utf8.encode(json);
     if (value.length > limits.maxEventBytes) {
       return { ok: false, problem: eventTooLarge(index, value.length, limits.maxEventBytes) };
     }
-    const parsed = parseJson(json);
-    if (!parsed.ok) return parsed;
-    const payload = parsed.value;
+    let payload: unknown = undefined;
+    if (parse) {
+      const parsed = parseJson(json);
+      if (!parsed.ok) return parsed;
+      payload = parsed.value;
+    }
 
     let id: string | undefined;
     if (idTokens) {
@@ -102,7 +114,7 @@ export function plainEvents(
       ["content-type", "application/json"],
       ...trace,
     ];
-    events.push({ id, payload, validate: true, record: { key: utf8.encode(key ?? id), value, headers } });
+    events.push({ id, payload, validate: parse, record: { key: utf8.encode(key ?? id), value, headers } });
   }
   if (details.length > 0) {
     return { ok: false, problem: unprocessable("cannot take the key or id from the event", details) };
