@@ -5,8 +5,18 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import net from "node:net";
 import process from "node:process";
-import { Kafka, type KafkaConfig, type logCreator, logLevel, type Message, type SASLOptions } from "kafkajs";
+import tls from "node:tls";
+import {
+  type ISocketFactory,
+  Kafka,
+  type KafkaConfig,
+  type logCreator,
+  logLevel,
+  type Message,
+  type SASLOptions,
+} from "kafkajs";
 import type { KafkaSettings } from "./config.ts";
 import type { KafkaRecord } from "./envelope.ts";
 import type { Logger, LogLevel } from "./log.ts";
@@ -64,6 +74,34 @@ function saslOptions(cfg: KafkaSettings): SASLOptions | undefined {
   }
 }
 
+/** What {@link kafkaSocketFactory} needs of node:net and node:tls (injectable for tests). */
+export interface SocketModules {
+  readonly net: Pick<typeof net, "connect" | "isIP">;
+  readonly tls: Pick<typeof tls, "connect">;
+}
+
+/**
+ * kafkajs' own socket factory with Nagle's algorithm off, as Kafka's Java client has it (TCP_NODELAY):
+ * a Produce request and its answer are one round trip, and with Nagle on the tail of a large request can
+ * wait for the broker's ACK of its head. Measured on the gateway's batched load (4 paired runs,
+ * bench:producer): 40-45 k -> 47-53 k events/s. Keep-alive as kafkajs sets it.
+ */
+export function kafkaSocketFactory(modules: SocketModules = { net, tls }): ISocketFactory {
+  return ({ host, port, ssl, onConnect }) => {
+    const socket = ssl
+      ? modules.tls.connect(
+        { host, port, ...(!modules.net.isIP(host) ? { servername: host } : {}), ...ssl },
+        onConnect,
+      )
+      : modules.net.connect({ host, port }, onConnect);
+    socket.setKeepAlive(true, 60_000);
+    socket.setNoDelay(true);
+    return socket;
+  };
+}
+
+const socketFactory = kafkaSocketFactory();
+
 /** Maps settings to kafkajs client options (without logging, which needs a logger). Pure. */
 export function kafkaOptions(cfg: KafkaSettings, tls: TlsMaterial = {}): KafkaConfig {
   const sasl = saslOptions(cfg);
@@ -75,6 +113,7 @@ export function kafkaOptions(cfg: KafkaSettings, tls: TlsMaterial = {}): KafkaCo
     connectionTimeout: cfg.KAFKA_CONNECTION_TIMEOUT,
     requestTimeout: cfg.KAFKA_REQUEST_TIMEOUT,
     retry: { retries: cfg.KAFKA_RETRIES, initialRetryTime: cfg.KAFKA_RETRY_INITIAL },
+    socketFactory,
   };
 }
 

@@ -7,7 +7,9 @@ import {
   kafkajsLevel,
   kafkajsLogCreator,
   kafkaOptions,
+  kafkaSocketFactory,
   readTlsMaterial,
+  type SocketModules,
   toKafkajsMessage,
 } from "./kafka.ts";
 import { createLogger } from "./log.ts";
@@ -26,7 +28,9 @@ function withTempFiles<T>(fn: (paths: { ca: string; cert: string; key: string })
 }
 
 Deno.test("kafkaOptions maps plain defaults to a TLS-less, SASL-less client", () => {
-  assert.deepEqual(kafkaOptions(settings({})), {
+  const { socketFactory, ...options } = kafkaOptions(settings({}));
+  assert.equal(typeof socketFactory, "function");
+  assert.deepEqual(options, {
     clientId: "kafka-edge",
     brokers: ["k1:9092", "k2:9093"],
     ssl: false,
@@ -185,4 +189,35 @@ Deno.test("silenceKafkajsTimerWarning drops only kafkajs' negative-timeout warni
   } finally {
     process.off("warning", listener);
   }
+});
+
+Deno.test("kafka sockets turn Nagle's algorithm off and keep kafkajs' keep-alive, plain and TLS", () => {
+  const calls: string[] = [];
+  const fakeSocket = (kind: string) => ({
+    setKeepAlive: (on: boolean, ms: number) => calls.push(`${kind} keepAlive ${on} ${ms}`),
+    setNoDelay: (on: boolean) => calls.push(`${kind} noDelay ${on}`),
+  });
+  type Opts = { host: string; port: number; servername?: string };
+  const netConnect = (opts: Opts) => (calls.push(`net ${opts.host}:${opts.port}`), fakeSocket("net"));
+  const tlsConnect = (opts: Opts) => (
+    calls.push(`tls ${opts.host}:${opts.port} sni=${opts.servername}`), fakeSocket("tls")
+  );
+  const factory = kafkaSocketFactory({
+    net: {
+      connect: netConnect as unknown as SocketModules["net"]["connect"],
+      isIP: (host: string) => (/^[\d.]+$/.test(host) ? 4 : 0),
+    },
+    tls: { connect: tlsConnect as unknown as SocketModules["tls"]["connect"] },
+  });
+  const onConnect = () => {};
+  factory({ host: "127.0.0.1", port: 9092, ssl: undefined as never, onConnect });
+  factory({ host: "kafka.example", port: 9093, ssl: { rejectUnauthorized: true }, onConnect });
+  assert.deepEqual(calls, [
+    "net 127.0.0.1:9092",
+    "net keepAlive true 60000",
+    "net noDelay true",
+    "tls kafka.example:9093 sni=kafka.example",
+    "tls keepAlive true 60000",
+    "tls noDelay true",
+  ]);
 });
