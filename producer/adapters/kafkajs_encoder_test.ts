@@ -162,7 +162,7 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
     "/record/v0": KafkajsRecord,
   });
   const messages = Array.from({ length: 40 }, (_, i) => ({
-    key: Buffer.from(`key-${i}`),
+    key: i === 5 ? null : Buffer.from(`key-${i}`),
     value: Buffer.from(JSON.stringify({ i, text: "x".repeat(i * 13) })),
     timestamp: 1_700_000_000_000 + i,
     // ASCII strings (written by the lean record itself), non-ASCII and long ones (kafkajs' way), bytes.
@@ -184,6 +184,27 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
   };
   const [got, want] = await Promise.all([request(args).encode(), kafkajsRequest(args).encode()]);
   assert.deepEqual(got.buffer, want.buffer);
+
+  // What the gateway's adapter hands over once the lean record is installed: plain Uint8Arrays (views into
+  // a larger buffer, as request bodies are) and [name, value] header pairs, in kafkajs' flattening order.
+  const plain = (b: Buffer) => {
+    const backing = new Uint8Array(b.length + 8);
+    backing.set(b, 3);
+    return backing.subarray(3, 3 + b.length);
+  };
+  const lean = messages.map((m) => ({
+    key: m.key === null ? null : plain(m.key),
+    value: plain(m.value),
+    timestamp: m.timestamp,
+    headers: Object.entries(m.headers).flatMap(([name, v]) =>
+      (Array.isArray(v) ? v : [v]).map((x) => [name, Buffer.isBuffer(x) ? plain(x) : x])
+    ),
+  }));
+  const leanArgs = {
+    ...args,
+    topicData: [{ topic: "t", partitions: [{ partition: 3, firstSequence: 7, messages: lean }] }],
+  };
+  assert.deepEqual((await request(leanArgs).encode()).buffer, want.buffer);
 });
 
 Deno.test("the installed record-batch CRC-32C gives kafkajs' checksums", () => {

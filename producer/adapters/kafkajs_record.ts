@@ -41,33 +41,36 @@ const EXPECTED_SOURCE = [
   "const sizeOfHeaders = headersArray =>",
 ];
 
-interface Header {
-  readonly key: string;
-  readonly value: unknown;
-}
+/** One header as [name, value]; kafkajs' record takes a value as a string, a Buffer or null. */
+type HeaderPair = readonly [string, unknown];
 
 /** kafkajs' own flattening of `headers`: an array value is one header per element. */
-function headerList(headers: Record<string, unknown>): Header[] {
-  const out: Header[] = [];
+function headerList(headers: Record<string, unknown>): HeaderPair[] {
+  const out: HeaderPair[] = [];
   for (const key of Object.keys(headers)) {
     const value = headers[key];
-    if (Array.isArray(value)) { for (const v of value) out.push({ key, value: v }); }
-    else out.push({ key, value });
+    if (Array.isArray(value)) { for (const v of value) out.push([key, v]); }
+    else out.push([key, value]);
   }
   return out;
 }
 
-/** A `Record` function equivalent to kafkajs', for kafkajs' `Encoder` class and its `sizeOfHeaders`. */
-export function leanRecord(
-  Encoder: Any,
-  sizeOfHeaders: (headers: Header[]) => number,
-): (record: Record<string, Any>) => Any {
+/**
+ * A `Record` function equivalent to kafkajs', for kafkajs' `Encoder` class. Besides what kafkajs' takes, it
+ * takes (from producer/adapters/kafkajs_sender.ts, only once this is installed) `headers` as an array of
+ * [name, value] pairs and plain `Uint8Array` keys, values and header values, written as kafkajs writes the
+ * Buffer over the same bytes: the adapter then hands records over without wrapping every key and value in a
+ * Buffer (a slow `FastBuffer` construction on Deno) or building a headers object per record.
+ */
+export function leanRecord(Encoder: Any): (record: Record<string, Any>) => Any {
+  const sizeOfBytes = (v: unknown): number =>
+    v instanceof Uint8Array ? Encoder.sizeOfVarInt(v.length) + v.length : Encoder.sizeOfVarIntBytes(v);
   return function Record(
     { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: Record<string, Any>,
   ): Any {
-    const list = headerList(headers);
+    const list: readonly HeaderPair[] = Array.isArray(headers) ? headers : headerList(headers);
     const sizeOfBody = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) +
-      Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value) + sizeOfHeaders(list);
+      sizeOfBytes(key) + sizeOfBytes(value) + sizeOfHeaders(Encoder, list);
     // An Encoder without its constructor's Buffer.alloc: same class, same fields.
     const encoder = Object.create(Encoder.prototype);
     // + 4: the patched writeUVarInt reserves 5 bytes for any varint, also the last one-byte varint.
@@ -76,19 +79,34 @@ export function leanRecord(
     encoder.writeVarInt(sizeOfBody)
       .writeInt8(0)
       .writeVarLong(timestampDelta)
-      .writeVarInt(offsetDelta)
-      .writeVarIntBytes(key)
-      .writeVarIntBytes(value)
-      .writeVarInt(list.length);
+      .writeVarInt(offsetDelta);
+    writeBytes(encoder, key);
+    writeBytes(encoder, value);
+    encoder.writeVarInt(list.length);
     // kafkajs writes each header as its own Encoder(key string, value bytes) and copies it in.
-    for (const header of list) {
-      if (!writeAscii(encoder, header.key)) encoder.writeVarIntString(header.key);
-      if (typeof header.value !== "string" || !writeAscii(encoder, header.value)) {
-        encoder.writeVarIntBytes(header.value);
+    for (const [name, headerValue] of list) {
+      if (!writeAscii(encoder, name)) encoder.writeVarIntString(name);
+      if (typeof headerValue !== "string" || !writeAscii(encoder, headerValue)) {
+        writeBytes(encoder, headerValue);
       }
     }
     return encoder;
   };
+}
+
+/** kafkajs' writeVarIntBytes, plus plain Uint8Arrays written as the Buffer over their bytes would be. */
+function writeBytes(encoder: { buf: Uint8Array; offset: number } & Any, v: unknown): void {
+  if (!(v instanceof Uint8Array)) {
+    encoder.writeVarIntBytes(v);
+    return;
+  }
+  encoder.writeVarInt(v.length);
+  if (encoder.offset + v.length > encoder.buf.length) {
+    encoder.writeBufferInternal(Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+    return;
+  }
+  encoder.buf.set(v, encoder.offset);
+  encoder.offset += v.length;
 }
 
 // Header names and most per-event values (ids, times) are short ASCII. Measuring and writing them here
@@ -121,6 +139,23 @@ function writeAscii(encoder: { buf: Uint8Array; offset: number } & Any, text: st
   return true;
 }
 
+// kafkajs does not export its sizeOfHeaders; this is the same arithmetic on the same Encoder statics.
+function sizeOfHeaders(Encoder: Any, headers: readonly HeaderPair[]): number {
+  let size = Encoder.sizeOfVarInt(headers.length);
+  for (const [name, value] of headers) {
+    const nameSize = utf8Length(name);
+    size += Encoder.sizeOfVarInt(nameSize) + nameSize;
+    if (value === null) size += Encoder.sizeOfVarInt(-1);
+    else {
+      const valueSize = typeof value === "string"
+        ? utf8Length(value)
+        : Buffer.byteLength(value as Uint8Array);
+      size += Encoder.sizeOfVarInt(valueSize) + valueSize;
+    }
+  }
+  return size;
+}
+
 /** Installs {@link leanRecord} as kafkajs' record module; see the module comment. */
 export function installLeanRecord(require: Require): PatchResult {
   const recordPath = require.resolve(RECORD_MODULE);
@@ -141,27 +176,8 @@ export function installLeanRecord(require: Require): PatchResult {
     return { patched: false, reason: "kafkajs' record modules are not in the require cache" };
   }
   const Encoder = require("./src/protocol/encoder.js");
-  cached.exports = leanRecord(Encoder, sizeOfHeadersOf(Encoder));
+  cached.exports = leanRecord(Encoder);
   // kafkajs' index.js returns the checksum as an unsigned 32-bit number; so does this.
   crc.exports = (buffer: Uint8Array) => CRC32C.buf(buffer) >>> 0;
   return { patched: true };
-}
-
-// kafkajs does not export its sizeOfHeaders; this is the same arithmetic on the same Encoder statics.
-function sizeOfHeadersOf(Encoder: Any): (headers: Header[]) => number {
-  return (headers) => {
-    let size = Encoder.sizeOfVarInt(headers.length);
-    for (const header of headers) {
-      const keySize = utf8Length(header.key);
-      size += Encoder.sizeOfVarInt(keySize) + keySize;
-      if (header.value === null) size += Encoder.sizeOfVarInt(-1);
-      else {
-        const valueSize = typeof header.value === "string"
-          ? utf8Length(header.value)
-          : Buffer.byteLength(header.value as Uint8Array);
-        size += Encoder.sizeOfVarInt(valueSize) + valueSize;
-      }
-    }
-    return size;
-  };
 }

@@ -40,8 +40,16 @@ function headerValue(name: string, value: string | Uint8Array): Buffer | string 
   return b;
 }
 
-/** A record as kafkajs takes it (exported for tools/bench/encode.ts). */
-export function toMessage(record: OutboundRecord, partition: number): Message {
+/**
+ * A record as kafkajs takes it (exported for tools/bench/encode.ts). With `lean` (kafkajs_record.ts is
+ * installed, which takes them) key, value and headers are handed over as they are: no Buffer per key and
+ * value, no headers object per record.
+ */
+export function toMessage(record: OutboundRecord, partition: number, lean = false): Message {
+  if (lean) {
+    // The shapes kafkajs' own Record would misread; only the installed lean Record receives them.
+    return { partition, key: record.key, value: record.value, headers: record.headers } as unknown as Message;
+  }
   // A null-prototype object: a header literally named "__proto__" stays a header.
   const headers: Record<string, Buffer | string | (Buffer | string)[]> = Object.create(null);
   for (const [name, value] of record.headers) {
@@ -65,6 +73,7 @@ export function classifyKafkaError(err: unknown): ProduceError {
 /** Creates the sender around one idempotent kafkajs producer. */
 export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
   const patch = installKafkajsEncoderPatch();
+  const lean = patch.patched;
   if (patch.patched) log.debug("kafkajs encoder patched", { kafkajs: PATCHED_KAFKAJS_VERSION });
   else log.warn("kafkajs encoder left unpatched: sends cost more CPU", { reason: patch.reason });
   const producer: Producer = kafka.producer({
@@ -83,7 +92,7 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     for (const { topic, partition, records } of batches) {
       let messages = byTopic.get(topic);
       if (messages === undefined) byTopic.set(topic, messages = []);
-      for (const r of records) messages.push(toMessage(r, partition));
+      for (const r of records) messages.push(toMessage(r, partition, lean));
     }
     let result;
     try {
