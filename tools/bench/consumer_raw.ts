@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
-import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
+import { kafkaSocketFactory, silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 
 /** Options of {@link runRawConsumer}. */
 export interface RawConsumerOptions {
@@ -33,6 +33,8 @@ export async function runRawConsumer(opts: RawConsumerOptions, stop: AbortSignal
     brokers: [...opts.brokers],
     clientId: "kafka-edge-bench",
     logLevel: logLevel.ERROR,
+    // The same sockets as the gateway's and the workers' clients (TCP_NODELAY), so the ceiling is comparable.
+    socketFactory: kafkaSocketFactory(),
   });
   // The worker's defaults (consumer/config.ts): 10 MiB per fetch, 1 MiB per partition, 1 s max wait.
   const consumer = kafka.consumer({

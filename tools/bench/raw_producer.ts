@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
+import { kafkaSocketFactory, silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import type { LoadResult } from "./load_client.ts";
 import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
 
@@ -42,6 +42,8 @@ export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResu
     brokers: [...opts.brokers],
     clientId: "kafka-edge-bench",
     logLevel: logLevel.ERROR,
+    // The same sockets as the gateway's and the workers' clients (TCP_NODELAY), so the ceiling is comparable.
+    socketFactory: kafkaSocketFactory(),
   });
   const producer = kafka.producer({
     idempotent: true,
