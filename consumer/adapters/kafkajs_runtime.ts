@@ -114,9 +114,11 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
     const now = deps.processor.now();
     metrics.batchDuration.observe({ topic }, (now - startedMs) / 1000);
     metrics.processed.inc({ topic }, result.delivered.length);
+    // One label lookup per chunk, not per record: prom-client hashes the labels object on every call.
+    const endToEnd = metrics.endToEnd.labels({ topic });
     for (const r of result.delivered) {
       const lag = now - eventTimeMs(r);
-      if (lag >= 0) metrics.endToEnd.observe({ topic }, lag / 1000);
+      if (lag >= 0) endToEnd.observe(lag / 1000);
     }
     if (result.skipped.filtered) metrics.skipped.inc({ topic, reason: "filtered" }, result.skipped.filtered);
     if (result.skipped.tombstone) {
