@@ -4,7 +4,7 @@
  * `logger-group` printing topic `logs` the way the reference article's consumer does.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, startKafka } from "@kafka-edge/lib/testing";
+import { freePort, startKafka, waitUntil } from "@kafka-edge/lib/testing";
 
 function portFree(port: number): boolean {
   try {
@@ -98,13 +98,14 @@ for (const { name, child } of children) {
 }
 
 // The banner promises a working curl: print it once the gateway answers /readyz (bounded wait).
-let ready = false;
-for (let waited = 0; waited < 60_000 && !stopping && !ready; waited += 250) {
-  ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-    .then(async (res) => (await res.body?.cancel(), res.ok), () => false);
-  if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
-}
-if (!ready) console.error("# the gateway is not ready after 60 s: see its output above (is Kafka up?)");
+await waitUntil(
+  async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+    await res.body?.cancel();
+    return res.ok;
+  },
+  { timeoutMs: 60_000, what: "the gateway's /readyz" },
+).catch(() => console.error("# the gateway is not ready after 60 s: see its output above (is Kafka up?)"));
 
 console.log(`KAFKA_BOOTSTRAP=${kafka.bootstrap}`);
 console.log(`

@@ -142,21 +142,21 @@ export async function processChunk(
         ? { kind: "dead", failure: lastFailure }
         : { kind: "pending", record: batch[batchIndex], error };
     });
-    const still = indexes = indexesOf(states, "pending");
-    if (still.length === 0) break;
+    indexes = indexesOf(states, "pending");
+    if (indexes.length === 0) break;
     if (attempt >= deps.retry.attempts) {
       if (deps.onExhausted === "pause") {
         blocked = `retries exhausted after ${attempt} attempts: ${lastFailure?.message}`;
         break;
       }
-      for (const i of still) {
+      for (const i of indexes) {
         const s = states[i] as { error: SinkError };
         states[i] = { kind: "dead", failure: failureOf(s.error, attempt) };
       }
       break;
     }
     const retryAfter = Math.max(
-      ...still.map((i) => (states[i] as { error?: SinkError }).error?.retryAfterMs ?? 0),
+      ...indexes.map((i) => (states[i] as { error?: SinkError }).error?.retryAfterMs ?? 0),
     );
     await deps.sleep(backoffDelay(attempt, deps.retry, deps.random, retryAfter || undefined), signals.stop);
   }

@@ -206,11 +206,7 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
 
   async function insert(rows: readonly InsertRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += MAX_ROWS_PER_STATEMENT) {
-      const values = [
-        JSON.stringify(
-          rows.length <= MAX_ROWS_PER_STATEMENT ? rows : rows.slice(i, i + MAX_ROWS_PER_STATEMENT),
-        ),
-      ];
+      const values = [JSON.stringify(rows.slice(i, i + MAX_ROWS_PER_STATEMENT))];
       await pool.query({ name: statementName, text: insertText, values });
     }
   }
