@@ -10,4 +10,5 @@ export * from "./json_pointer.ts";
 export * from "./kafka.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
+export * from "./platformatic_kafka.ts";
 export * from "./shutdown.ts";

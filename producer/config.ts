@@ -17,6 +17,9 @@ const AUTH_METHODS = ["api-key", "jwt", "none"] as const;
 
 const fields = {
   KAFKA_CLIENT_ID: str().default("kafka-edge-gateway"),
+  KAFKA_CLIENT: oneOf(["kafkajs", "platformatic"]).default("kafkajs").describe(
+    "client library that writes events (@platformatic/kafka: less CPU per event); metadata always uses kafkajs",
+  ),
   PORT: int({ min: 0, max: 65535 }).default(8080).example("8080"),
   HOST: str().default("0.0.0.0").example("0.0.0.0"),
   LOG_LEVEL: oneOf(["debug", "info", "warn", "error"]).default("info"),

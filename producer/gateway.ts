@@ -16,6 +16,7 @@ import {
 import { type AppDeps, createApp, type RateDecision } from "./app.ts";
 import { createKafkajsCluster } from "./adapters/kafkajs_cluster.ts";
 import { createKafkajsSender } from "./adapters/kafkajs_sender.ts";
+import { createPlatformaticSender } from "./adapters/platformatic_sender.ts";
 import type { ClusterView, PartitionSender } from "./core/ports.ts";
 import {
   authorizeTopic,
@@ -125,7 +126,9 @@ function kafkajsSide(
 ): KafkaSide {
   const kafka = given ?? createKafka(cfg, log.child({ component: "kafkajs" }));
   return {
-    sender: createKafkajsSender(kafka, log),
+    sender: cfg.KAFKA_CLIENT === "platformatic"
+      ? createPlatformaticSender(cfg, log, { sendTimeoutMs: cfg.SEND_TIMEOUT })
+      : createKafkajsSender(kafka, log),
     cluster: createKafkajsCluster(kafka, {
       topics,
       refreshMs: cfg.METADATA_REFRESH,

@@ -1,10 +1,12 @@
 /**
  * lib's Kafka factory against a broker with SCRAM-SHA-512 and TLS listeners: the settings users put in env
- * vars really connect, and a wrong password fails with an error that names the cause.
+ * vars really connect, and a wrong password fails with an error that names the cause. The same settings
+ * drive the gateway's other client (KAFKA_CLIENT=platformatic).
  */
 import assert from "node:assert/strict";
 import { createKafka, createLogger, kafkaConfigSpec, parseConfig } from "@kafka-edge/lib";
 import { startKafka } from "@kafka-edge/lib/testing";
+import { createPlatformaticSender } from "../producer/adapters/platformatic_sender.ts";
 
 const quiet = createLogger({ level: "error", sink: () => {} });
 
@@ -90,5 +92,51 @@ Deno.test({
       })();
       assert.equal(offsets[0].high, "1");
     });
+
+    await t.step(
+      "the same settings connect the @platformatic/kafka sender over SASL_SSL, and it writes",
+      async () => {
+        const env = {
+          ...scram,
+          KAFKA_BROKERS: k.tls!.saslBootstrap!,
+          KAFKA_TLS: "true",
+          KAFKA_TLS_CA_FILE: k.tls!.certs.caFile,
+        };
+        const wrong = createPlatformaticSender(
+          parseConfig(kafkaConfigSpec, {
+            ...env,
+            KAFKA_RETRIES: "0",
+            KAFKA_CONNECTION_TIMEOUT: "1000",
+            KAFKA_SASL_PASSWORD: "wrong-password",
+          }),
+          quiet,
+          { sendTimeoutMs: 5_000 },
+        );
+        const err = await wrong.connect().then(() => undefined, (e: unknown) => e as Error);
+        await wrong.disconnect();
+        assert.ok(err, "connecting with a wrong password must fail, not hang");
+        assert.match(err.message, /KAFKA_SASL_/, "the error points at the settings to check");
+        assert.doesNotMatch(
+          JSON.stringify(err) + String(err),
+          /wrong-password/,
+          "the password is not echoed",
+        );
+
+        const sender = createPlatformaticSender(
+          parseConfig(kafkaConfigSpec, { ...env, KAFKA_SASL_PASSWORD: "right-password" }),
+          quiet,
+          { sendTimeoutMs: 5_000 },
+        );
+        await sender.connect();
+        const value = new TextEncoder().encode("v2");
+        const [result] = await sender.sendMany([{
+          topic: "secure",
+          partition: 0,
+          records: [{ key: null, value, headers: [["h", "x"]] }],
+        }], 5_000);
+        await sender.disconnect();
+        assert.deepEqual(result, { ok: true, baseOffset: 1n }, "written after kafkajs' record at offset 0");
+      },
+    );
   },
 });

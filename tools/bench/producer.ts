@@ -3,10 +3,12 @@
  * measured side by side on one local Kafka (KRaft, loopback), one machine, one run:
  *
  * 1. raw kafkajs in one process, configured like the gateway's sender (the client ceiling), and with
- *    kafkajs' unlimited in-flight default to show what that one setting is worth;
+ *    kafkajs' unlimited in-flight default to show what that one setting is worth; raw @platformatic/kafka
+ *    the same way (the other client the sender port takes);
  * 2. the gateway (`producer/main.ts`, a subprocess) on its v1 route, 100-event requests and one event
  *    per request on 64 connections, both waiting for Kafka's acknowledgement;
- * 3. the same gateway on its Strimzi-compatible route and the Strimzi Kafka Bridge (acks=all) with the
+ * 3. the gateway with `KAFKA_CLIENT=platformatic` on the same v1 loads;
+ * 4. the same gateway on its Strimzi-compatible route and the Strimzi Kafka Bridge (acks=all) with the
  *    same request bodies.
  *
  * Load comes from tools/bench/load_client.ts subprocesses (closed loop, keep-alive, warm-up then a fixed
@@ -54,9 +56,9 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
                   measuring the stand-in (tools/bridge/stand_in)
   --cpu-prof DIR  run the gateway under --cpu-prof and leave its .cpuprofile in DIR
                   (summarise it with: deno run -A tools/bench/cpu_profile.ts DIR/*.cpuprofile)
-  --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, gw-v1-batched,
-                  gw-v1-single, gw-v2-batched, gw-v2-single, bridge-batched, bridge-single), e.g.
-                  to profile one load shape`;
+  --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, raw-platformatic,
+                  gw-v1-batched, gw-v1-single, gw-v2-batched, gw-v2-single, gw-pk-v1-batched,
+                  gw-pk-v1-single, bridge-batched, bridge-single), e.g. to profile one load shape`;
 
 /** The shapes of load: what one POST carries. */
 const EVENT_BYTES = 250;
@@ -73,7 +75,7 @@ const WARMUP_TOPIC = "bench-warmup";
 interface Row {
   readonly id: string;
   readonly label: string;
-  readonly system: "kafkajs" | "gateway" | "bridge";
+  readonly system: "kafkajs" | "platformatic" | "gateway" | "bridge";
   readonly shape: "batched" | "single";
   readonly result: LoadResult;
   /** The process under test (gateway or bridge) and the broker, over the window. */
@@ -245,9 +247,10 @@ async function startGateway(
   topics: readonly string[],
   dir: string,
   cpuProf: string | undefined,
+  client: "kafkajs" | "platformatic" = "kafkajs",
 ): Promise<Gateway> {
   const port = freePort();
-  const logFile = `${dir}/gateway.log`;
+  const logFile = `${dir}/gateway-${client}.log`;
   const main = new URL("../../producer/main.ts", import.meta.url).pathname;
   const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
   // As the image runs it (its V8 heap cap and malloc arenas): RSS is only the image's RSS then.
@@ -261,6 +264,7 @@ async function startGateway(
     env: {
       ...image.env,
       KAFKA_BROKERS: bootstrap,
+      KAFKA_CLIENT: client,
       HOST: "127.0.0.1",
       PORT: String(port),
       TOPICS: topics.join(","),
@@ -350,6 +354,19 @@ function evaluateGoals(rows: readonly Row[]): GoalResult[] {
     actual: single === undefined ? "not measured" : `${single.toFixed(2)} ×`,
     pass: single === undefined ? undefined : single >= 0.5,
   });
+  // The same two goals with KAFKA_CLIENT=platformatic (kafkajs stays the default and the rows above).
+  const pk = ratio(eps("gw-pk-v1-batched"), eps("raw"));
+  goals.push({
+    goal: "gateway on @platformatic/kafka batched (v1) ≥ 0.85 × raw kafkajs",
+    actual: pk === undefined ? "not measured" : `${pk.toFixed(2)} ×`,
+    pass: pk === undefined ? undefined : pk >= 0.85,
+  });
+  const pkSingle = ratio(eps("gw-pk-v1-single"), eps("gw-pk-v1-batched"));
+  goals.push({
+    goal: "gateway on @platformatic/kafka single-event ≥ 0.5 × its batched",
+    actual: pkSingle === undefined ? "not measured" : `${pkSingle.toFixed(2)} ×`,
+    pass: pkSingle === undefined ? undefined : pkSingle >= 0.5,
+  });
   const gatewayRows = rows.filter((r) => r.system === "gateway" && r.server);
   const rss = Math.max(...gatewayRows.map((r) => Math.max(r.server!.rssMaxMb, r.server!.hwmMb)));
   goals.push({
@@ -433,6 +450,9 @@ async function main(): Promise<void> {
     const topics = {
       raw: "bench-raw",
       rawUnlimited: "bench-raw-unlimited",
+      rawPlatformatic: "bench-raw-platformatic",
+      pkV1Batched: "bench-gw-pk-v1-batched",
+      pkV1Single: "bench-gw-pk-v1-single",
       v1Batched: "bench-gw-v1-batched",
       v1Single: "bench-gw-v1-single",
       v2Batched: "bench-gw-v2-batched",
@@ -486,9 +506,16 @@ async function main(): Promise<void> {
     ], helperTimeout);
 
     for (
-      const [id, label, topic, inFlight] of [
-        ["raw", "raw kafkajs, maxInFlight 1 (as the gateway)", topics.raw, "1"],
-        ["raw-unlimited", "raw kafkajs, maxInFlight unlimited", topics.rawUnlimited, "unlimited"],
+      const [id, label, topic, inFlight, client] of [
+        ["raw", "raw kafkajs, maxInFlight 1 (as the gateway)", topics.raw, "1", "kafkajs"],
+        ["raw-unlimited", "raw kafkajs, maxInFlight unlimited", topics.rawUnlimited, "unlimited", "kafkajs"],
+        [
+          "raw-platformatic",
+          "raw @platformatic/kafka (idempotent)",
+          topics.rawPlatformatic,
+          "1",
+          "platformatic",
+        ],
       ] as const
     ) {
       if (!wanted(id)) continue;
@@ -508,11 +535,13 @@ async function main(): Promise<void> {
         bodies.event,
         "--max-in-flight",
         inFlight,
+        "--client",
+        client,
         "--watch-pids",
         broker === undefined ? "" : String(broker),
         ...window,
       ], helperTimeout);
-      finish({ id, label, system: "kafkajs", shape: "batched", result, ...split(result) });
+      finish({ id, label, system: client, shape: "batched", result, ...split(result) });
     }
 
     const httpRow = async (
@@ -591,6 +620,41 @@ async function main(): Promise<void> {
       }
       // The gateway is idle from here on; stop it so the bridge rows get the machine it had (and so a
       // --cpu-prof profile is written now).
+      await gateway.close();
+    }
+
+    // The same gateway writing through @platformatic/kafka (KAFKA_CLIENT=platformatic), the issue's "row for
+    // another client behind the same port": only the sender differs.
+    const platformaticRows = [
+      [
+        "gw-pk-v1-batched",
+        "gateway on @platformatic/kafka, v1, 100 events/request",
+        "batched",
+        topics.pkV1Batched,
+        bodies.v1Batch,
+      ],
+      [
+        "gw-pk-v1-single",
+        "gateway on @platformatic/kafka, v1, 1 event/request",
+        "single",
+        topics.pkV1Single,
+        bodies.v1Single,
+      ],
+    ] as const;
+    if (platformaticRows.some(([id]) => wanted(id))) {
+      progress.step("starting the gateway on @platformatic/kafka", 3_000);
+      const gateway = await startGateway(
+        kafka.bootstrap,
+        Object.values(topics),
+        dir,
+        cli.cpuProf,
+        "platformatic",
+      );
+      cleanups.push(() => gateway.close());
+      for (const [id, label, shape, topic, body] of platformaticRows) {
+        const url = `${gateway.url}/v1/topics/${topic}/events`;
+        await httpRow(id, label, "gateway", shape, url, body, "application/json", gateway.pid, gateway.url);
+      }
       await gateway.close();
     }
 

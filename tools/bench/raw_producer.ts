@@ -1,15 +1,17 @@
 /**
- * The client ceiling: kafkajs alone in one process, configured like the gateway's sender (idempotent,
- * acks=all, one partition per send) and driven by `--concurrency` loops that each send `--batch` events
- * at a time, back to back. Same warm-up/window rules and JSON shape as load_client.ts, so the rows compare.
+ * The client ceiling: kafkajs (or, with `--client platformatic`, @platformatic/kafka) alone in one
+ * process, configured like the gateway's sender (idempotent, acks=all, one partition per send) and driven by
+ * `--concurrency` loops that each send `--batch` events at a time, back to back. Same warm-up/window rules
+ * and JSON shape as load_client.ts, so the rows compare.
  *
  *   deno run -A tools/bench/raw_producer.ts --brokers 127.0.0.1:9092 --topic t --partitions 6 \
- *     --concurrency 16 --batch 100 [--partitions-per-call 1] --event-file event.json \
- *     --warmup-ms 3000 --duration-ms 20000
+ *     --concurrency 16 --batch 100 [--partitions-per-call 1] [--client kafkajs|platformatic] \
+ *     --event-file event.json --warmup-ms 3000 --duration-ms 20000
  */
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { ProduceAcks, Producer } from "@platformatic/kafka";
 import { kafkaSocketFactory, silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import type { LoadResult } from "./load_client.ts";
 import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
@@ -26,6 +28,8 @@ export interface RawProducerOptions {
    * carrying `batch` records for each of that many partitions, which kafkajs writes as one Produce request.
    */
   readonly partitionsPerCall: number;
+  /** The client library; @platformatic/kafka ignores `maxInFlight` (it keeps its own default of 5). */
+  readonly client?: "kafkajs" | "platformatic";
   readonly event: Uint8Array;
   /** kafkajs' per-connection in-flight cap; the gateway uses 1 (undefined = kafkajs' unlimited default). */
   readonly maxInFlight: number | undefined;
@@ -35,8 +39,10 @@ export interface RawProducerOptions {
   readonly watchPids: readonly number[];
 }
 
-/** Runs the raw producer load; latency is per send of one batch. */
-export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResult> {
+/** One send of `messages` (each naming its partition) with acks=all; throws when not acknowledged. */
+type Send = (messages: { partition: number; value: Buffer }[]) => Promise<void>;
+
+async function kafkajsClient(opts: RawProducerOptions): Promise<{ send: Send; close(): Promise<void> }> {
   silenceKafkajsTimerWarning();
   const kafka = new Kafka({
     brokers: [...opts.brokers],
@@ -52,6 +58,49 @@ export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResu
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  return {
+    async send(messages) {
+      if (opts.partitionsPerCall === 1) {
+        await producer.send({ topic: opts.topic, acks: -1, timeout: 5000, messages });
+      } else {
+        await producer.sendBatch({
+          topicMessages: [{ topic: opts.topic, messages }],
+          acks: -1,
+          timeout: 5000,
+        });
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+async function platformaticClient(opts: RawProducerOptions): Promise<{ send: Send; close(): Promise<void> }> {
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    clientId: "kafka-edge-bench",
+    bootstrapBrokers: [...opts.brokers],
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    autocreateTopics: false,
+    timeout: 5000,
+  });
+  await producer.metadata({ topics: [opts.topic] });
+  return {
+    async send(messages) {
+      const result = await producer.send({
+        messages: messages.map((m) => ({ topic: opts.topic, partition: m.partition, value: m.value })),
+      });
+      const partitions = new Set(messages.map((m) => m.partition));
+      if ((result.offsets ?? []).filter((o) => partitions.has(o.partition)).length !== partitions.size) {
+        throw new Error("the acknowledgement does not cover every partition sent");
+      }
+    },
+    close: () => producer.close(),
+  };
+}
+
+/** Runs the raw producer load; latency is per send of one batch. */
+export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResult> {
+  const client = opts.client === "platformatic" ? await platformaticClient(opts) : await kafkajsClient(opts);
   const value = Buffer.from(opts.event);
   const histogram = createHistogram();
   const errors: Record<string, number> = {};
@@ -79,13 +128,7 @@ export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResu
       const started = performance.now();
       let ok = true;
       try {
-        if (partitions.length === 1) {
-          await producer.send({ topic: opts.topic, acks: -1, timeout: 5000, messages });
-        } else {await producer.sendBatch({
-            topicMessages: [{ topic: opts.topic, messages }],
-            acks: -1,
-            timeout: 5000,
-          });}
+        await client.send(messages);
       } catch (err) {
         ok = false;
         errorSample ??= err instanceof Error ? err.message : String(err);
@@ -108,7 +151,7 @@ export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResu
     clearTimeout(windowTimer);
     clearTimeout(endTimer);
     if (usage.length === 0) usage = watch?.stop() ?? [];
-    await producer.disconnect();
+    await client.close();
   }
   const windowMs = Math.min(opts.durationMs, performance.now() - windowStart);
   const seconds = windowMs / 1000;
@@ -140,6 +183,7 @@ if (import.meta.main) {
       "partitions-per-call": { type: "string", default: "1" },
       "event-file": { type: "string" },
       "max-in-flight": { type: "string", default: "1" },
+      "client": { type: "string", default: "kafkajs" },
       "warmup-ms": { type: "string", default: "2000" },
       "duration-ms": { type: "string", default: "10000" },
       "max-sends": { type: "string", default: "10000000" },
@@ -157,6 +201,7 @@ if (import.meta.main) {
     concurrency: Number(values.concurrency),
     batch: Number(values.batch),
     partitionsPerCall: Number(values["partitions-per-call"]),
+    client: values.client === "platformatic" ? "platformatic" : "kafkajs",
     event: await Deno.readFile(values["event-file"]),
     maxInFlight: values["max-in-flight"] === "unlimited" ? undefined : Number(values["max-in-flight"]),
     warmupMs: Number(values["warmup-ms"]),
