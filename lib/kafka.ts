@@ -59,19 +59,20 @@ function sslOptions(cfg: KafkaSettings, tls: TlsMaterial): KafkaConfig["ssl"] {
   };
 }
 
+/** The SASL mechanism and credentials of `cfg`, in this project's spelling; undefined without SASL. */
+export function saslCredentials(cfg: KafkaSettings): {
+  readonly mechanism: Exclude<KafkaSettings["KAFKA_SASL_MECHANISM"], "none">;
+  readonly username: string;
+  readonly password: string;
+} | undefined {
+  const mechanism = cfg.KAFKA_SASL_MECHANISM;
+  if (mechanism === "none") return undefined;
+  return { mechanism, username: cfg.KAFKA_SASL_USERNAME ?? "", password: cfg.KAFKA_SASL_PASSWORD ?? "" };
+}
+
 function saslOptions(cfg: KafkaSettings): SASLOptions | undefined {
-  const username = cfg.KAFKA_SASL_USERNAME ?? "";
-  const password = cfg.KAFKA_SASL_PASSWORD ?? "";
-  switch (cfg.KAFKA_SASL_MECHANISM) {
-    case "none":
-      return undefined;
-    case "plain":
-      return { mechanism: "plain", username, password };
-    case "scram-sha-256":
-      return { mechanism: "scram-sha-256", username, password };
-    case "scram-sha-512":
-      return { mechanism: "scram-sha-512", username, password };
-  }
+  // kafkajs spells the mechanisms as this project does.
+  return saslCredentials(cfg) as SASLOptions | undefined;
 }
 
 /** What {@link kafkaSocketFactory} needs of node:net and node:tls (injectable for tests). */

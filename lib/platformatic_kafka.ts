@@ -1,28 +1,21 @@
 /**
  * Connection options for @platformatic/kafka from the same `KAFKA_*` settings as {@link createKafka}, so
- * switching a service's client (`KAFKA_CLIENT=platformatic`) changes no other setting. Types only: a
- * service that never selects this client never loads the library.
+ * switching a service's client (`KAFKA_CLIENT=platformatic`) changes no other setting. It imports only the
+ * library's types: a service that never selects this client never loads the library.
  *
  * @module
  */
 import { isIP } from "node:net";
 import type { BaseOptions, SASLOptions } from "@platformatic/kafka";
 import type { KafkaSettings } from "./config.ts";
-import type { TlsMaterial } from "./kafka.ts";
+import { saslCredentials, type TlsMaterial } from "./kafka.ts";
 
 function sasl(cfg: KafkaSettings): SASLOptions | undefined {
-  const username = cfg.KAFKA_SASL_USERNAME ?? "";
-  const password = cfg.KAFKA_SASL_PASSWORD ?? "";
-  switch (cfg.KAFKA_SASL_MECHANISM) {
-    case "none":
-      return undefined;
-    case "plain":
-      return { mechanism: "PLAIN", username, password };
-    case "scram-sha-256":
-      return { mechanism: "SCRAM-SHA-256", username, password };
-    case "scram-sha-512":
-      return { mechanism: "SCRAM-SHA-512", username, password };
-  }
+  const credentials = saslCredentials(cfg);
+  if (credentials === undefined) return undefined;
+  // The library names them in capitals: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512.
+  const mechanism = credentials.mechanism.toUpperCase() as SASLOptions["mechanism"];
+  return { mechanism, username: credentials.username, password: credentials.password };
 }
 
 /** The connection options shared by every @platformatic/kafka client of a service. */

@@ -9,6 +9,7 @@ import type { Logger } from "@kafka-edge/lib";
 import { type BatchResult, type PartitionBatch, type PartitionSender, ProduceError } from "../core/ports.ts";
 import type { OutboundRecord } from "../core/types.ts";
 import { installKafkajsEncoderPatch, PATCHED_KAFKAJS_VERSION } from "./kafkajs_encoder.ts";
+import { sendOrEachAlone } from "./send_alone.ts";
 
 /** A {@link PartitionSender} that must be connected before use and disconnected at shutdown. */
 export interface KafkajsSender extends PartitionSender {
@@ -125,29 +126,15 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     async disconnect() {
       await producer.disconnect();
     },
-    async sendMany(batches, timeoutMs) {
-      try {
-        return await sendBatch(batches, timeoutMs);
-      } catch (err) {
-        if (batches.length === 1) throw err;
-        // kafkajs fails the whole call on the first partition error, with no word on the others: some may
-        // be written. It also rewinds the idempotent sequence of every partition of the failed request, so
-        // the next, different batch on a written partition could reuse its sequence numbers and be taken
-        // by the broker for a duplicate: acknowledged, never written. Re-sending each batch alone, unchanged,
-        // restores both: a written one is recognised as the duplicate it is (original offset), an unwritten
-        // one is written, and only the partition at fault fails. (A partition on another broker, whose
-        // request succeeded, is not rewound: it is written twice — a duplicate, never a loss.)
-        log.warn("a multi-partition send failed; re-sending its batches one by one", {
-          batches: batches.length,
-          error: err,
-        });
-        return await Promise.all(batches.map((b) =>
-          sendBatch([b], timeoutMs).then(
-            ([r]) => r,
-            (e: ProduceError): BatchResult => ({ ok: false, error: e }),
-          )
-        ));
-      }
+    sendMany(batches, timeoutMs) {
+      // kafkajs fails the whole call on the first partition error, with no word on the others: some may be
+      // written. It also rewinds the idempotent sequence of every partition of the failed request, so the
+      // next, different batch on a written partition could reuse its sequence numbers and be taken by the
+      // broker for a duplicate: acknowledged, never written. Re-sending each batch alone, unchanged, restores
+      // both: a written one is recognised as the duplicate it is (original offset), an unwritten one is
+      // written, and only the partition at fault fails. (A partition on another broker, whose request
+      // succeeded, is not rewound: it is written twice — a duplicate, never a loss.)
+      return sendOrEachAlone(batches, (b) => sendBatch(b, timeoutMs), log);
     },
   };
 }

@@ -18,6 +18,7 @@ import type { MessageToProduce, Producer } from "@platformatic/kafka";
 import { type KafkaSettings, type Logger, platformaticKafkaOptions, readTlsMaterial } from "@kafka-edge/lib";
 import { type BatchResult, type PartitionBatch, type PartitionSender, ProduceError } from "../core/ports.ts";
 import type { OutboundRecord } from "../core/types.ts";
+import { sendOrEachAlone } from "./send_alone.ts";
 
 /** A {@link PartitionSender} that must be connected before use and disconnected at shutdown. */
 export interface PlatformaticSender extends PartitionSender {
@@ -196,24 +197,10 @@ export function createPlatformaticSender(
     async disconnect() {
       await producer?.close();
     },
-    async sendMany(batches) {
-      try {
-        return await send(batches);
-      } catch (err) {
-        if (batches.length === 1) throw err;
-        // A failed request says nothing reliable about its other partitions: send each batch alone, so only
-        // the partition at fault fails (see the module comment for what a re-send can duplicate).
-        log.warn("a multi-partition send failed; re-sending its batches one by one", {
-          batches: batches.length,
-          error: err,
-        });
-        return await Promise.all(batches.map((b) =>
-          send([b]).then(
-            ([r]) => r,
-            (e: ProduceError): BatchResult => ({ ok: false, error: e }),
-          )
-        ));
-      }
+    sendMany(batches) {
+      // The library gave up on the failed request and took a new producer id, so a batch that reached the
+      // broker is written again: a duplicate, never a loss (module comment).
+      return sendOrEachAlone(batches, send, log);
     },
   };
 }
