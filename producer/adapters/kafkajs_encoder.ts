@@ -121,6 +121,11 @@ export function patchEncoder(encoderClass: object): PatchResult {
       if (!Array.isArray(value) || !value.every(isEncoder)) {
         throw new Error("all values should be an instance of Encoder[]");
       }
+      // One growth for the whole array (a Produce request's records): growing record by record allocated
+      // and zero-filled every power of two on the way, each a new ArrayBuffer for the GC.
+      let total = 0;
+      for (const v of value) total += v.offset;
+      this.ensureAvailable(total);
       for (const v of value) copyEncoder(this, v);
       return this;
     },

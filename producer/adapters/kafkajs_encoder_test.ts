@@ -172,6 +172,11 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
       multi: ["a", Buffer.from("é")],
       "clé": "välue",
       long: "x".repeat(100 + i * 3),
+      // Names, and values of headers that repeat per topic, that the lean record keeps encoded: lengths across
+      // the one/two-byte varint (64) and fast-path (128) boundaries, and a non-ASCII one.
+      ce_source: i === 7 ? "/ünï" : "s".repeat(i * 4),
+      "content-type": "application/json",
+      ["n".repeat(60 + i * 2)]: "v",
     },
   }));
   const args = {
