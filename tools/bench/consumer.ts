@@ -28,7 +28,7 @@ import {
   startOpenSearch,
   startPostgres,
 } from "@kafka-edge/lib/testing";
-import { freePort } from "@kafka-edge/lib/testing";
+import { freePort, parseImageRuntime } from "@kafka-edge/lib/testing";
 import {
   type Child,
   descendants,
@@ -275,7 +275,17 @@ function spawnRow(p: Plan, services: Services, group: string, maxMs: number, cpu
     env.OPENSEARCH_INDEX = table.replaceAll("_", "-");
   }
   const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
-  return spawnDeno(new URL("../../consumer/main.ts", import.meta.url).pathname, [], env, prof);
+  // As the image runs the worker (its V8 flags and ENV), like the producer bench runs the gateway.
+  const image = parseImageRuntime(
+    Deno.readTextFileSync(new URL("../../consumer/Dockerfile", import.meta.url)),
+  );
+  const v8 = image.v8Flags === undefined ? [] : [`--v8-flags=${image.v8Flags}`];
+  return spawnDeno(
+    new URL("../../consumer/main.ts", import.meta.url).pathname,
+    [],
+    { ...image.env, ...env },
+    [...v8, ...prof],
+  );
 }
 
 /** Drops what a row wrote (its table or index), so the next row starts from the same empty state. */
