@@ -24,6 +24,7 @@
  */
 import { Buffer } from "node:buffer";
 import CRC32C from "crc-32/crc32c";
+import { boundedMemo, REPEATED_VALUE_HEADERS } from "./header_cache.ts";
 import type { PatchResult } from "./kafkajs_encoder.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -85,13 +86,11 @@ export function leanRecord(Encoder: Any): (record: Record<string, Any>) => Any {
     encoder.writeVarInt(list.length);
     // kafkajs writes each header as its own Encoder(key string, value bytes) and copies it in.
     for (const [name, headerValue] of list) {
-      const nameBytes = repeatedAscii(name);
-      if (nameBytes !== undefined) writePrefixed(encoder, nameBytes);
+      const nameBytes = keptAscii(name);
+      if (nameBytes !== null) writePrefixed(encoder, nameBytes);
       else if (!writeAscii(encoder, name)) encoder.writeVarIntString(name);
-      const valueBytes = typeof headerValue === "string" && CONSTANT_VALUES.has(name)
-        ? repeatedAscii(headerValue)
-        : undefined;
-      if (valueBytes !== undefined) writePrefixed(encoder, valueBytes);
+      const valueBytes = keptValue(name, headerValue);
+      if (valueBytes !== null) writePrefixed(encoder, valueBytes);
       else if (typeof headerValue !== "string" || !writeAscii(encoder, headerValue)) {
         writeBytes(encoder, headerValue);
       }
@@ -146,33 +145,31 @@ function writeAscii(encoder: { buf: Uint8Array; offset: number } & Any, text: st
 }
 
 // Header names, and the values of the headers that repeat on every record of a topic, recur across records:
-// their varint-prefixed bytes are kept (bounded, refilled when full) instead of measuring and writing each
-// character twice per record. Per-event values (ids, times) still take writeAscii.
-const CONSTANT_VALUES = new Set(["ce_specversion", "ce_source", "ce_type", "content-type"]);
-const MAX_REPEATED = 1024;
-const repeated = new Map<string, Uint8Array | null>();
+// their varint-prefixed bytes are kept instead of measuring and writing each character twice per record.
+// Per-event values (ids, times) still take writeAscii.
 
-/** `varint(length) + bytes` of a short ASCII string, kept for reuse; undefined for anything else. */
-function repeatedAscii(text: string): Uint8Array | undefined {
-  const known = repeated.get(text);
-  if (known !== undefined) return known ?? undefined;
-  if (repeated.size >= MAX_REPEATED) repeated.clear();
+/** `varint(length) + bytes` of a short ASCII string; null for anything else. */
+function prefixedAscii(text: string): Uint8Array | null {
   const length = text.length;
-  let bytes: Uint8Array | null = null;
-  if (length <= MAX_ASCII_FAST) {
-    // The zig-zag varint of a length up to 128: one byte below 64, two from 64 on.
-    const zigzag = length * 2;
-    const prefix = zigzag < 0x80 ? [zigzag] : [(zigzag & 0x7f) | 0x80, zigzag >>> 7];
-    bytes = new Uint8Array(prefix.length + length);
-    bytes.set(prefix);
-    for (let i = 0; i < length && bytes !== null; i++) {
-      const code = text.charCodeAt(i);
-      if (code >= 0x80) bytes = null;
-      else bytes[prefix.length + i] = code;
-    }
+  if (length > MAX_ASCII_FAST) return null;
+  // The zig-zag varint of a length up to 128: one byte below 64, two from 64 on.
+  const zigzag = length * 2;
+  const prefix = zigzag < 0x80 ? [zigzag] : [(zigzag & 0x7f) | 0x80, zigzag >>> 7];
+  const bytes = new Uint8Array(prefix.length + length);
+  bytes.set(prefix);
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return null;
+    bytes[prefix.length + i] = code;
   }
-  repeated.set(text, bytes);
-  return bytes ?? undefined;
+  return bytes;
+}
+
+const keptAscii = boundedMemo(prefixedAscii);
+
+/** The kept bytes of a header value that repeats per topic, if it is short ASCII. */
+function keptValue(name: string, value: unknown): Uint8Array | null {
+  return typeof value === "string" && REPEATED_VALUE_HEADERS.has(name) ? keptAscii(value) : null;
 }
 
 function writePrefixed(encoder: { buf: Uint8Array; offset: number } & Any, bytes: Uint8Array): void {
@@ -185,16 +182,14 @@ function writePrefixed(encoder: { buf: Uint8Array; offset: number } & Any, bytes
 function sizeOfHeaders(Encoder: Any, headers: readonly HeaderPair[]): number {
   let size = Encoder.sizeOfVarInt(headers.length);
   for (const [name, value] of headers) {
-    const nameBytes = repeatedAscii(name);
-    if (nameBytes !== undefined) size += nameBytes.length;
+    const nameBytes = keptAscii(name);
+    if (nameBytes !== null) size += nameBytes.length;
     else {
       const nameSize = utf8Length(name);
       size += Encoder.sizeOfVarInt(nameSize) + nameSize;
     }
-    const valueBytes = typeof value === "string" && CONSTANT_VALUES.has(name)
-      ? repeatedAscii(value)
-      : undefined;
-    if (valueBytes !== undefined) size += valueBytes.length;
+    const valueBytes = keptValue(name, value);
+    if (valueBytes !== null) size += valueBytes.length;
     else if (value === null) size += Encoder.sizeOfVarInt(-1);
     else {
       const valueSize = typeof value === "string"

@@ -9,6 +9,7 @@ import type { Logger } from "@kafka-edge/lib";
 import { type BatchResult, type PartitionBatch, type PartitionSender, ProduceError } from "../core/ports.ts";
 import type { OutboundRecord } from "../core/types.ts";
 import { installKafkajsEncoderPatch, PATCHED_KAFKAJS_VERSION } from "./kafkajs_encoder.ts";
+import { boundedMemo, REPEATED_VALUE_HEADERS } from "./header_cache.ts";
 import { sendOrEachAlone } from "./send_alone.ts";
 
 /** A {@link PartitionSender} that must be connected before use and disconnected at shutdown. */
@@ -24,21 +25,13 @@ function bytes(b: Uint8Array | null): Buffer | null {
 /**
  * Header values that repeat on every record of a topic. kafkajs measures and UTF-8-writes a string value
  * on every record (through Deno's slow `node:buffer`) but copies a Buffer as it is, so these are encoded
- * once and shared. Bounded: a client sending arbitrary `ce_source` values only ever refills it.
+ * once and shared.
  */
-const CONSTANT_HEADERS = new Set(["ce_specversion", "ce_source", "ce_type", "content-type"]);
-const MAX_CONSTANT_VALUES = 1024;
-const constantValues = new Map<string, Buffer>();
+const repeatedValue = boundedMemo((text) => Buffer.from(text, "utf8"));
 
 function headerValue(name: string, value: string | Uint8Array): Buffer | string {
   if (typeof value !== "string") return bytes(value)!;
-  if (!CONSTANT_HEADERS.has(name)) return value;
-  let b = constantValues.get(value);
-  if (b === undefined) {
-    if (constantValues.size >= MAX_CONSTANT_VALUES) constantValues.clear();
-    constantValues.set(value, b = Buffer.from(value, "utf8"));
-  }
-  return b;
+  return REPEATED_VALUE_HEADERS.has(name) ? repeatedValue(value) : value;
 }
 
 /**

@@ -18,6 +18,7 @@ import type { MessageToProduce, Producer } from "@platformatic/kafka";
 import { type KafkaSettings, type Logger, platformaticKafkaOptions, readTlsMaterial } from "@kafka-edge/lib";
 import { type BatchResult, type PartitionBatch, type PartitionSender, ProduceError } from "../core/ports.ts";
 import type { OutboundRecord } from "../core/types.ts";
+import { boundedMemo, REPEATED_VALUE_HEADERS } from "./header_cache.ts";
 import { sendOrEachAlone } from "./send_alone.ts";
 
 /** A {@link PartitionSender} that must be connected before use and disconnected at shutdown. */
@@ -37,22 +38,8 @@ function view(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/**
- * Header names and the values that repeat on every record (CloudEvents constants, content type), encoded
- * once. Bounded: a client sending arbitrary header names only ever refills it.
- */
-const CONSTANT_VALUES = new Set(["ce_specversion", "ce_source", "ce_type", "content-type"]);
-const MAX_CACHED = 1024;
-const cache = new Map<string, Buffer>();
-
-function cached(text: string): Buffer {
-  let b = cache.get(text);
-  if (b === undefined) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(text, b = view(utf8.encode(text)));
-  }
-  return b;
-}
+/** Header names and the values that repeat on every record of a topic, encoded once. */
+const cached = boundedMemo((text) => view(utf8.encode(text)));
 
 /**
  * A record as the library takes it. Headers travel as a Map keyed by Buffer *objects*, which the library
@@ -65,7 +52,7 @@ export function toMessage(topic: string, partition: number, record: OutboundReco
     if (headers.has(key)) key = view(utf8.encode(name));
     const v = typeof value !== "string"
       ? view(value)
-      : CONSTANT_VALUES.has(name)
+      : REPEATED_VALUE_HEADERS.has(name)
       ? cached(value)
       : view(utf8.encode(value));
     headers.set(key, v);
