@@ -607,29 +607,32 @@ async function main(): Promise<void> {
         bodies.v2Single,
       ],
     ] as const;
-    if (gatewayRows.some(([id]) => wanted(id))) {
-      progress.step("starting the gateway", 3_000);
+    type GatewayRow = readonly [string, string, "batched" | "single", "v1" | "v2", string, string];
+    const measureGateway = async (client: "kafkajs" | "platformatic", rows: readonly GatewayRow[]) => {
+      if (!rows.some(([id]) => wanted(id))) return;
+      progress.step(`starting the gateway${client === "kafkajs" ? "" : ` on @platformatic/kafka`}`, 3_000);
       if (cli.cpuProf) await Deno.mkdir(cli.cpuProf, { recursive: true });
-      const gateway = await startGateway(kafka.bootstrap, Object.values(topics), dir, cli.cpuProf);
+      const gateway = await startGateway(kafka.bootstrap, Object.values(topics), dir, cli.cpuProf, client);
       cleanups.push(() => gateway.close());
-      gatewayIdle = processMemory(gateway.pid);
-      for (const [id, label, shape, route, topic, body] of gatewayRows) {
+      if (client === "kafkajs") gatewayIdle = processMemory(gateway.pid);
+      for (const [id, label, shape, route, topic, body] of rows) {
         const url = route === "v1" ? `${gateway.url}/v1/topics/${topic}/events` : v2(gateway.url, topic);
         const type = route === "v1" ? "application/json" : V2_JSON;
         await httpRow(id, label, "gateway", shape, url, body, type, gateway.pid, gateway.url);
       }
-      // The gateway is idle from here on; stop it so the bridge rows get the machine it had (and so a
+      // The gateway is idle from here on; stop it so the next rows get the machine it had (and so a
       // --cpu-prof profile is written now).
       await gateway.close();
-    }
-
+    };
+    await measureGateway("kafkajs", gatewayRows);
     // The same gateway writing through @platformatic/kafka (KAFKA_CLIENT=platformatic), the issue's "row for
     // another client behind the same port": only the sender differs.
-    const platformaticRows = [
+    await measureGateway("platformatic", [
       [
         "gw-pk-v1-batched",
         "gateway on @platformatic/kafka, v1, 100 events/request",
         "batched",
+        "v1",
         topics.pkV1Batched,
         bodies.v1Batch,
       ],
@@ -637,26 +640,11 @@ async function main(): Promise<void> {
         "gw-pk-v1-single",
         "gateway on @platformatic/kafka, v1, 1 event/request",
         "single",
+        "v1",
         topics.pkV1Single,
         bodies.v1Single,
       ],
-    ] as const;
-    if (platformaticRows.some(([id]) => wanted(id))) {
-      progress.step("starting the gateway on @platformatic/kafka", 3_000);
-      const gateway = await startGateway(
-        kafka.bootstrap,
-        Object.values(topics),
-        dir,
-        cli.cpuProf,
-        "platformatic",
-      );
-      cleanups.push(() => gateway.close());
-      for (const [id, label, shape, topic, body] of platformaticRows) {
-        const url = `${gateway.url}/v1/topics/${topic}/events`;
-        await httpRow(id, label, "gateway", shape, url, body, "application/json", gateway.pid, gateway.url);
-      }
-      await gateway.close();
-    }
+    ]);
 
     if (cli.bridge && (wanted("bridge-batched") || wanted("bridge-single"))) {
       progress.step("fetching and starting the bridge", 6_000);
