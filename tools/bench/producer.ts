@@ -11,8 +11,8 @@
  * 4. the same gateway on its Strimzi-compatible route and the Strimzi Kafka Bridge (acks=all) with the
  *    same request bodies.
  *
- * Load comes from tools/bench/load_client.ts subprocesses (closed loop, keep-alive, warm-up then a fixed
- * window). Prints a Markdown table and the goals (PASS/FAIL, never asserted) on stdout, a progress bar on
+ * HTTP load comes from wrk (tools/bench/wrk_client.ts) or, with `--client deno`, from
+ * tools/bench/load_client.ts: closed loop, keep-alive, warm-up then a fixed window. Prints a Markdown table and the goals (PASS/FAIL, never asserted) on stdout, a progress bar on
  * stderr, and with --json the whole report. Everything runs on 127.0.0.1 and stops itself: every load loop
  * is bounded by time and count, and every process it starts dies with it.
  */
@@ -31,6 +31,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import { type Bridge, ensureBridge, startBridge } from "../bridge/bridge.ts";
 import type { LoadResult } from "./load_client.ts";
+import { ensureWrk, runWrkLoad } from "./wrk_client.ts";
 import {
   createProgress,
   fmt,
@@ -47,7 +48,7 @@ import {
 } from "./report.ts";
 
 const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-bridge] [--no-stand-in]
-       [--warmup-ms N] [--duration-ms N] [--cpu-prof DIR]
+       [--warmup-ms N] [--duration-ms N] [--cpu-prof DIR] [--client wrk|deno]
 
   --quick         short windows (whole run ≤ 60 s); numbers are indicative only
   --json [path]   also write the full report as JSON (default path: bench_producer.json)
@@ -56,6 +57,8 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
                   measuring the stand-in (tools/bridge/stand_in)
   --cpu-prof DIR  run the gateway under --cpu-prof and leave its .cpuprofile in DIR
                   (summarise it with: deno run -A tools/bench/cpu_profile.ts DIR/*.cpuprofile)
+  --client C     the HTTP load generator: wrk (default; Debian's, installed when missing) or deno
+                  (tools/bench/load_client.ts, which spends up to a core of its own on 2 cores)
   --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, raw-platformatic,
                   gw-v1-batched, gw-v1-single, gw-v2-batched, gw-v2-single, gw-pk-v1-batched,
                   gw-pk-v1-single, bridge-batched, bridge-single), e.g. to profile one load shape`;
@@ -69,6 +72,8 @@ const BATCH_CONNECTIONS = 16;
 /** Concurrent one-event requests, as the task defines the single-event load. */
 const SINGLE_CONNECTIONS = 64;
 const GATEWAY_RSS_LIMIT_MB = 256;
+/** Bounds each load run by count as well as by time. */
+const MAX_REQUESTS = 10_000_000;
 const WARMUP_TOPIC = "bench-warmup";
 
 /** One measured row. */
@@ -106,6 +111,7 @@ function parseCli() {
       "duration-ms": { type: "string" },
       "cpu-prof": { type: "string" },
       "only": { type: "string" },
+      "client": { type: "string", default: "wrk" },
       "help": { type: "boolean", short: "h", default: false },
     },
   });
@@ -119,7 +125,13 @@ function parseCli() {
     console.error(`--warmup-ms must be ≥ 0 and --duration-ms 1000..600000\n${usage}`);
     Deno.exit(2);
   }
+  const client = values.client;
+  if (client !== "wrk" && client !== "deno") {
+    console.error(`--client must be wrk or deno; got ${client}\n${usage}`);
+    Deno.exit(2);
+  }
   return {
+    client: client as "wrk" | "deno",
     quick: values.quick,
     json,
     bridge: !values["no-bridge"],
@@ -443,6 +455,7 @@ async function main(): Promise<void> {
   const wanted = (id: string) => cli.only === undefined || cli.only.has(id);
   const loadSamples: [number, number, number][] = [loadStart];
   try {
+    if (cli.client === "wrk") await ensureWrk();
     progress.step("starting Kafka", 12_000);
     const kafka = await startKafka();
     cleanups.push(() => kafka.close());
@@ -558,21 +571,38 @@ async function main(): Promise<void> {
       if (!wanted(id)) return;
       progress.step(label, perRowMs);
       const before = metricsUrl ? await batchCounters(metricsUrl) : undefined;
-      const result = await runHelper(loadClient, [
-        "--url",
-        url,
-        "--body-file",
-        body,
-        "--content-type",
-        contentType,
-        "--events",
-        String(shape === "batched" ? BATCH : 1),
-        "--connections",
-        String(shape === "batched" ? BATCH_CONNECTIONS : SINGLE_CONNECTIONS),
-        "--watch-pids",
-        [pid, broker].filter((p) => p !== undefined).join(","),
-        ...window,
-      ], helperTimeout);
+      const events = shape === "batched" ? BATCH : 1;
+      const connections = shape === "batched" ? BATCH_CONNECTIONS : SINGLE_CONNECTIONS;
+      const watchPids = [pid, broker].filter((p) => p !== undefined);
+      const result = cli.client === "wrk"
+        ? await runWrkLoad({
+          url,
+          bodyFile: body,
+          contentType,
+          events,
+          connections,
+          warmupMs: cli.warmupMs,
+          durationMs: cli.durationMs,
+          maxRequests: MAX_REQUESTS,
+          watchPids,
+        })
+        : await runHelper(loadClient, [
+          "--url",
+          url,
+          "--body-file",
+          body,
+          "--content-type",
+          contentType,
+          "--events",
+          String(events),
+          "--connections",
+          String(connections),
+          "--max-requests",
+          String(MAX_REQUESTS),
+          "--watch-pids",
+          watchPids.join(","),
+          ...window,
+        ], helperTimeout);
       // The counters include the warm-up: they give the mean batch size, not a per-window rate.
       const after = metricsUrl ? await batchCounters(metricsUrl) : undefined;
       const sends = before && after
@@ -715,7 +745,10 @@ async function main(): Promise<void> {
     `bridge: ${versions.bridge}`,
     `load: ${PARTITIONS}-partition topics, ${EVENT_BYTES} B JSON events, batched = ${BATCH} events/request ` +
     `on ${BATCH_CONNECTIONS} connections, single = 1 event/request on ${SINGLE_CONNECTIONS} connections, ` +
-    `all synchronous (acks=all); warm-up ${cli.warmupMs / 1000} s, window ${cli.durationMs / 1000} s per row`,
+    `all synchronous (acks=all); warm-up ${cli.warmupMs / 1000} s, window ${
+      cli.durationMs / 1000
+    } s per row; ` +
+    `HTTP load from ${cli.client === "wrk" ? "wrk (1 thread)" : "tools/bench/load_client.ts"}`,
     `gateway RSS when idle after start-up: ${fmt(gatewayIdle?.rssMb)} MB`,
     `load average: ${loadStart.join(" ")} at start, ${loadEnd.join(" ")} at end (max 1-min during run ` +
     `${maxLoad.toFixed(2)})`,
@@ -735,6 +768,7 @@ async function main(): Promise<void> {
         partitions: PARTITIONS,
         batchConnections: BATCH_CONNECTIONS,
         singleConnections: SINGLE_CONNECTIONS,
+        loadClient: cli.client,
       },
       loadAverage: { start: loadStart, end: loadEnd, samples: loadSamples },
       gatewayIdle,
