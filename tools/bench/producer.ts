@@ -705,6 +705,7 @@ async function main(): Promise<void> {
             bodies.v1Batch,
             type,
             gateway.pid,
+            gateway.url,
           );
         }
       }
