@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { installLeanRecord } from "./kafkajs_record.ts";
 
@@ -31,9 +32,20 @@ const EXPECTED: Readonly<Record<string, string>> = {
   writeBufferInternal: "buffer.copy(this.buf, this.offset, 0)",
   writeEncoder: "this.writeBufferInternal(value.buffer)",
   writeEncoderArray: "this.writeBufferInternal(v.buffer)",
+  size: "return this.offset",
+  "get buffer": "return this.buf.slice(0, this.offset)",
   "static sizeOfVarLong": "Encoder.encodeZigZag64(value)",
   "static sizeOfVarIntBytes": "Buffer.byteLength(value)",
 };
+
+/**
+ * Encoders at least this big are linked into the encoder they are written to instead of copied. A Produce
+ * request nests its record batches seven encoders deep (batch body, batch, batch with offset, partition,
+ * topic, request, size-prefixed request), and kafkajs copied every byte into a new, zero-filled buffer at
+ * each level; linked, the records are copied twice: into the batch body (whose CRC needs it contiguous) and
+ * into the one buffer the `buffer` getter hands to the socket.
+ */
+const LINK_MIN = 4096;
 
 /** Numbers whose zig-zag form fits in 31 bits encode the same as a varint and a varlong. */
 const SMALL = 2 ** 30;
@@ -43,10 +55,13 @@ function uvarintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
 
-// What kafkajs' Encoder looks like from here: its buffer and write position.
+// What kafkajs' Encoder looks like from here: its buffer and write position, plus the segments linked
+// before `buf` once a big encoder was written to it (see LINK_MIN).
 interface EncoderLike {
   buf: Uint8Array;
   offset: number;
+  linked?: Uint8Array[];
+  linkedBytes?: number;
   ensureAvailable(length: number): void;
   writeUVarInt(value: number): EncoderLike;
 }
@@ -55,6 +70,14 @@ interface EncoderLike {
 export type PatchResult = { readonly patched: true } | { readonly patched: false; readonly reason: string };
 
 function member(cls: Members, name: string): Fn | undefined {
+  if (name.startsWith("get ")) {
+    // Looked up the prototype chain: a subclass (in tests) inherits the getter.
+    for (let o = cls.prototype; o; o = Object.getPrototypeOf(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, name.slice(4));
+      if (d) return d.get as Fn | undefined;
+    }
+    return undefined;
+  }
   const [owner, key] = name.startsWith("static ") ? [cls, name.slice(7)] : [cls.prototype, name];
   const f = owner?.[key];
   return typeof f === "function" ? f as Fn : undefined;
@@ -111,23 +134,33 @@ export function patchEncoder(encoderClass: object): PatchResult {
       this.buf.set(buffer, this.offset);
       this.offset += length;
     },
-    // Copies the written part of another encoder without the `buffer` getter's Buffer slice.
+    // Copies a small encoder's written part without the `buffer` getter's Buffer slice; links a big one.
     writeEncoder(this: EncoderLike, value: unknown) {
       if (!isEncoder(value)) throw new Error("value should be an instance of Encoder");
-      copyEncoder(this, value);
+      appendEncoder(this, value);
       return this;
     },
     writeEncoderArray(this: EncoderLike, value: unknown) {
       if (!Array.isArray(value) || !value.every(isEncoder)) {
         throw new Error("all values should be an instance of Encoder[]");
       }
-      // One growth for the whole array (a Produce request's records): growing record by record allocated
-      // and zero-filled every power of two on the way, each a new ArrayBuffer for the GC.
-      let total = 0;
-      for (const v of value) total += v.offset;
-      this.ensureAvailable(total);
-      for (const v of value) copyEncoder(this, v);
+      // One growth for the copied part of the whole array (a Produce request's records): growing record by
+      // record allocated and zero-filled every power of two on the way, each a new ArrayBuffer for the GC.
+      let copied = 0;
+      for (const v of value) if (sizeOf(v) < LINK_MIN) copied += v.offset;
+      this.ensureAvailable(copied);
+      for (const v of value) appendEncoder(this, v);
       return this;
+    },
+    size(this: EncoderLike) {
+      return sizeOf(this);
+    },
+  });
+  const originalBuffer = member(Encoder, "get buffer")!;
+  Object.defineProperty(proto, "buffer", {
+    configurable: true,
+    get(this: EncoderLike & { buf: Buffer }) {
+      return this.linked ? joinLinks(this) : originalBuffer.call(this);
     },
   });
   Object.assign(Encoder, {
@@ -146,6 +179,44 @@ export function patchEncoder(encoderClass: object): PatchResult {
     },
   });
   return { patched: true };
+}
+
+function sizeOf(e: EncoderLike): number {
+  return (e.linkedBytes ?? 0) + e.offset;
+}
+
+/** Writes `from` into `to`: copied when small, else linked (see LINK_MIN); `from` must not change after. */
+function appendEncoder(to: EncoderLike, from: EncoderLike): void {
+  const size = sizeOf(from);
+  // An encoder with links is at least LINK_MIN big, so one copied here is always a single buffer.
+  if (size < LINK_MIN) return copyEncoder(to, from);
+  const links = to.linked ??= [];
+  if (to.offset > 0) {
+    links.push(to.buf.subarray(0, to.offset));
+    to.linkedBytes = (to.linkedBytes ?? 0) + to.offset;
+    // Later writes go to the rest of the same buffer, which must stay a Buffer for kafkajs' write methods.
+    to.buf = Buffer.from(to.buf.buffer, to.buf.byteOffset + to.offset, to.buf.length - to.offset);
+    to.offset = 0;
+  }
+  if (from.linked) links.push(...from.linked);
+  if (from.offset > 0) links.push(from.buf.subarray(0, from.offset));
+  to.linkedBytes = (to.linkedBytes ?? 0) + size;
+}
+
+/** kafkajs' `buffer` getter for an encoder with links: one copy, kept, so a second read copies nothing. */
+function joinLinks(e: EncoderLike & { buf: Buffer }): Buffer {
+  const out = Buffer.allocUnsafe(sizeOf(e));
+  let at = 0;
+  for (const part of e.linked!) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out.set(e.buf.subarray(0, e.offset), at);
+  e.buf = out;
+  e.offset = out.length;
+  e.linked = undefined;
+  e.linkedBytes = 0;
+  return out;
 }
 
 function copyEncoder(to: EncoderLike, from: EncoderLike): void {

@@ -103,6 +103,28 @@ Deno.test("patched byte sizes, buffer copies and encoder copies match kafkajs", 
   assert.throws(() => new P().writeEncoderArray([{}]), /instance of Encoder/);
 });
 
+Deno.test("encoders of 4 KiB and more are linked, not copied, and read back as kafkajs' bytes", () => {
+  const P = patched();
+  const K = kafkajsEncoder();
+  // Around the link threshold, nested as a Produce request nests its batches, with writes after a link.
+  const build = (E: typeof Encoder) => {
+    const leaf = (n: number, fill: number) => new E().writeInt32(n).writeBuffer(Buffer.alloc(n, fill));
+    const mid = new E().writeInt16(7).writeEncoder(leaf(4091, 1)).writeInt8(-1).writeEncoder(leaf(4092, 2))
+      .writeEncoderArray([leaf(10, 3), leaf(5000, 4), leaf(20, 5)]).writeString("after a link");
+    return new E().writeInt32(mid.size()).writeEncoder(mid).writeArray([leaf(3, 6), mid, leaf(6000, 7)]);
+  };
+  const [p, k] = [build(P), build(K)];
+  assert.ok(p.linked && p.linked.length > 3, "the big encoders were linked");
+  assert.equal(p.size(), k.size());
+  const first = p.buffer;
+  assert.deepEqual(first, k.buffer);
+  assert.equal(p.linked, undefined, "joined once");
+  assert.equal(p.buffer.length, first.length);
+  assert.deepEqual(p.buffer, first, "a second read gives the same bytes");
+  // Writing on after the join grows the joined buffer as kafkajs would.
+  assert.deepEqual(p.writeInt32(42).buffer, k.writeInt32(42).buffer);
+});
+
 Deno.test("the patch leaves a class it does not recognise untouched", () => {
   const cls = class extends KafkajsEncoder {
     writeUVarInt(value: number) {
@@ -210,6 +232,31 @@ Deno.test("kafkajs' own Produce request, built with the lean records, has kafkaj
     topicData: [{ topic: "t", partitions: [{ partition: 3, firstSequence: 7, messages: lean }] }],
   };
   assert.deepEqual((await request(leanArgs).encode()).buffer, want.buffer);
+
+  // A gateway round: two topics, several partitions of record batches past the link threshold, wrapped in
+  // the size-prefixed request kafkajs writes to the socket.
+  const wrap = require("./src/protocol/request.js");
+  const kafkajsWrap = pristine("./src/protocol/request.js", { "/encoder": KafkajsEncoder });
+  const round = {
+    ...args,
+    topicData: ["a", "b"].map((topic, t) => ({
+      topic,
+      partitions: [0, 1, 2].map((partition) => ({
+        partition,
+        firstSequence: 100 * t + partition,
+        messages: t === 1 && partition === 1 ? messages.slice(0, 2) : [...messages, ...messages],
+      })),
+    })),
+  };
+  const wrapped = (f: typeof wrap, r: typeof request) =>
+    f({ correlationId: 9, clientId: "gw", request: r(round) });
+  const [gotRound, wantRound] = await Promise.all([
+    wrapped(wrap, request),
+    wrapped(kafkajsWrap, kafkajsRequest),
+  ]);
+  assert.ok(gotRound.linked, "the round's batches were linked");
+  assert.equal(gotRound.size(), wantRound.size());
+  assert.deepEqual(gotRound.buffer, wantRound.buffer);
 });
 
 Deno.test("the installed record-batch CRC-32C gives kafkajs' checksums", () => {

@@ -1,7 +1,9 @@
 /**
- * `deno run -A tools/bench/encode.ts [--patch] [--string-headers] [--records N] [--rounds N] [--trials N]`: CPU per
- * record of the gateway's encode path alone — the CloudEvent headers of a v1 event (plain.ts), `uuidv7`,
- * the adapter's `toMessage` and kafkajs' Record encoder — without HTTP or a broker, so that one change can
+ * `deno run -A tools/bench/encode.ts [--patch] [--string-headers] [--request] [--records N] [--rounds N] [--trials N]`:
+ * CPU per record of the gateway's encode path alone — the CloudEvent headers of a v1 event (plain.ts),
+ * `uuidv7`, the adapter's `toMessage` and kafkajs' Record encoder; with `--request`, the whole Produce
+ * request a gateway round sends (the records spread over 6 partitions, record batches, the size-prefixed
+ * request and the bytes handed to the socket) — without HTTP or a broker, so that one change can
  * be measured on a machine too busy for the end-to-end bench to tell 10 % apart. `--patch` installs the
  * kafkajs encoder patch; `--string-headers` passes every header as a string (as before the constant header
  * Buffers). Run each variant in its own process: the patch cannot be undone.
@@ -19,6 +21,7 @@ const { values } = parseArgs({
   options: {
     patch: { type: "boolean", default: false },
     "string-headers": { type: "boolean", default: false },
+    request: { type: "boolean", default: false },
     records: { type: "string", default: "100" },
     rounds: { type: "string", default: "300" },
     trials: { type: "string", default: "9" },
@@ -28,6 +31,8 @@ const require = createRequire(import.meta.resolve("kafkajs"));
 if (values.patch) console.error("patch:", installKafkajsEncoderPatch());
 // Looked up after the patch: it replaces the record module's exports.
 const Record = require("./src/protocol/recordBatch/record/v0/index.js");
+const produceRequest = require("./src/protocol/requests/produce/v3/request.js");
+const wrapRequest = require("./src/protocol/request.js");
 
 const utf8 = new TextEncoder();
 const value = utf8.encode(JSON.stringify({ user: "u-1234", action: "login", pad: "x".repeat(200) }));
@@ -60,8 +65,29 @@ function stringHeaders(r: OutboundRecord, partition: number) {
 
 const n = Number(values.records);
 const rounds = Number(values.rounds);
+const PARTITIONS = 6;
 let bytes = 0;
-function round() {
+async function round() {
+  if (values.request) {
+    const messages: ReturnType<typeof toMessage>[][] = Array.from({ length: PARTITIONS }, () => []);
+    for (let i = 0; i < n; i++) {
+      messages[i % PARTITIONS].push(toMessage(record(), i % PARTITIONS, values.patch));
+    }
+    const request = produceRequest({
+      acks: -1,
+      timeout: 30_000,
+      compression: 0,
+      producerId: 1,
+      producerEpoch: 0,
+      topicData: [{
+        topic: "bench",
+        partitions: messages.map((m, partition) => ({ partition, firstSequence: 0, messages: m })),
+      }],
+    });
+    const encoder = await wrapRequest({ correlationId: 1, clientId: "kafka-edge-gateway", request });
+    bytes += encoder.buffer.length / n;
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const r = record();
     // With --patch the adapter hands records over as the gateway does once the lean record is installed.
@@ -69,12 +95,12 @@ function round() {
     bytes += Record({ ...m, offsetDelta: i, timestampDelta: 0 }).size();
   }
 }
-for (let i = 0; i < rounds; i++) round(); // warm-up: let V8 optimise
+for (let i = 0; i < rounds; i++) await round(); // warm-up: let V8 optimise
 // CPU time of the fastest of several trials: other processes sharing the cores only ever add to it.
 const trials: number[] = [];
 for (let t = 0; t < Number(values.trials); t++) {
   const cpu = process.cpuUsage();
-  for (let i = 0; i < rounds; i++) round();
+  for (let i = 0; i < rounds; i++) await round();
   const used = process.cpuUsage(cpu);
   trials.push((used.user + used.system) / (n * rounds));
 }
@@ -82,8 +108,9 @@ trials.sort((a, b) => a - b);
 console.log(JSON.stringify({
   patch: values.patch,
   stringHeaders: values["string-headers"],
+  request: values.request,
   recordsPerTrial: n * rounds,
   cpuUsPerRecordMin: +trials[0].toFixed(3),
   cpuUsPerRecordMedian: +trials[trials.length >> 1].toFixed(3),
-  meanRecordBytes: Math.round(bytes / (n * rounds * (trials.length + 1))),
+  meanRecordBytes: Math.round(bytes / ((values.request ? 1 : n) * rounds * (trials.length + 1))),
 }));
