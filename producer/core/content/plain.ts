@@ -18,7 +18,7 @@ import type { JsonSpan } from "../json.ts";
 import { parseJson } from "../json.ts";
 import type { DecodeContext, DecodedEvent, DecodeResult, TopicConfig } from "../types.ts";
 import { type EventDetail, eventTooLarge, unprocessable } from "./problem.ts";
-import { fallbackId, type Header, traceHeaders, utf8 } from "./record.ts";
+import { fallbackId, type Header, traceHeaders, utf8, utf8Each } from "./record.ts";
 
 /** `type` of plain events when the topic sets no `eventType`. */
 export const DEFAULT_EVENT_TYPE = "kafka-edge.event";
@@ -59,7 +59,8 @@ export function plainEvents(
   const type = topic.eventType ?? DEFAULT_EVENT_TYPE;
   const time = ctx.now.toISOString();
   const trace = traceHeaders(ctx);
-  const events: DecodedEvent[] = [];
+  const events: { id: string; payload: unknown; value: Uint8Array; headers: Header[] }[] = [];
+  const keys: string[] = [];
   const details: EventDetail[] = [];
   // A body as long in bytes as in UTF-16 units is all ASCII (any other character, a BOM included, takes
   // more bytes than units), so its spans are byte offsets too: each value is a view of the body, the same
@@ -114,10 +115,20 @@ export function plainEvents(
       ["content-type", "application/json"],
       ...trace,
     ];
-    events.push({ id, payload, validate: parse, record: { key: utf8.encode(key ?? id), value, headers } });
+    events.push({ id, payload, value, headers });
+    keys.push(key ?? id);
   }
   if (details.length > 0) {
     return { ok: false, problem: unprocessable("cannot take the key or id from the event", details) };
   }
-  return { ok: true, events };
+  const keyBytes = utf8Each(keys);
+  return {
+    ok: true,
+    events: events.map(({ id, payload, value, headers }, i): DecodedEvent => ({
+      id,
+      payload,
+      validate: parse,
+      record: { key: keyBytes[i], value, headers },
+    })),
+  };
 }
