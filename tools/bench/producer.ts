@@ -57,8 +57,9 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
                   measuring the stand-in (tools/bridge/stand_in)
   --cpu-prof DIR  run the gateway under --cpu-prof and leave its .cpuprofile in DIR
                   (summarise it with: deno run -A tools/bench/cpu_profile.ts DIR/*.cpuprofile)
-  --client C     the HTTP load generator: wrk (default; Debian's, installed when missing) or deno
-                  (tools/bench/load_client.ts, which spends up to a core of its own on 2 cores)
+  --client C     the HTTP load generator: wrk (default; Debian's, installed when missing, else the bench
+                  falls back to deno and says so) or deno (tools/bench/load_client.ts, which spends up
+                  to a core of its own on 2 cores)
   --pairs N       measure raw kafkajs and gateway v1 batched N more times back to back (default 2,
                   0 with --quick); the batched goal takes the median ratio of all pairs
   --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, raw-platformatic,
@@ -115,7 +116,7 @@ function parseCli() {
       "duration-ms": { type: "string" },
       "cpu-prof": { type: "string" },
       "only": { type: "string" },
-      "client": { type: "string", default: "wrk" },
+      "client": { type: "string" },
       "pairs": { type: "string" },
       "help": { type: "boolean", short: "h", default: false },
     },
@@ -130,7 +131,7 @@ function parseCli() {
     console.error(`--warmup-ms must be ≥ 0 and --duration-ms 1000..600000\n${usage}`);
     Deno.exit(2);
   }
-  const client = values.client;
+  const client = values.client ?? "wrk";
   if (client !== "wrk" && client !== "deno") {
     console.error(`--client must be wrk or deno; got ${client}\n${usage}`);
     Deno.exit(2);
@@ -142,6 +143,8 @@ function parseCli() {
   }
   return {
     client: client as "wrk" | "deno",
+    /** wrk was the default, not asked for: without it the bench may fall back to the Deno client. */
+    clientChosen: values.client !== undefined,
     pairs,
     quick: values.quick,
     json,
@@ -490,7 +493,18 @@ async function main(): Promise<void> {
   const wanted = (id: string) => cli.only === undefined || cli.only.has(id.replace(/#\d+$/, ""));
   const loadSamples: [number, number, number][] = [loadStart];
   try {
-    if (cli.client === "wrk") await ensureWrk();
+    if (cli.client === "wrk") {
+      try {
+        await ensureWrk();
+      } catch (err) {
+        if (cli.clientChosen) throw err;
+        cli.client = "deno";
+        notes.push(
+          `wrk is not available (${err instanceof Error ? err.message : err}): the HTTP rows use the Deno ` +
+            "load client, whose own CPU (up to a core) is taken from the machine the gateway runs on.",
+        );
+      }
+    }
     progress.step("starting Kafka", 12_000);
     const kafka = await startKafka();
     cleanups.push(() => kafka.close());
