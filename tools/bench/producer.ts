@@ -57,7 +57,7 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
                   measuring the stand-in (tools/bridge/stand_in)
   --cpu-prof DIR  run the gateway under --cpu-prof and leave its .cpuprofile in DIR
                   (summarise it with: deno run -A tools/bench/cpu_profile.ts DIR/*.cpuprofile)
-  --client C     the HTTP load generator: wrk (default; Debian's, installed when missing, else the bench
+  --client C      the HTTP load generator: wrk (default; Debian's, installed when missing, else the bench
                   falls back to deno and says so) or deno (tools/bench/load_client.ts, which spends up
                   to a core of its own on 2 cores)
   --pairs N       measure raw kafkajs and gateway v1 batched N more times back to back (default 2,
