@@ -91,6 +91,8 @@ export async function runWrkLoad(opts: WrkLoadOptions): Promise<LoadResult> {
     // wrk keeps its clock running after a thread stops, so a rate over its duration would be too low.
     throw new Error(`wrk reached maxRequests (${opts.maxRequests}) before the window ended; raise it`);
   }
+  // wrk times every answer, non-2xx ones too (the Deno client times 2xx only): the same on error-free rows,
+  // and a row with errors says so in its errors column.
   const histogram = createHistogram();
   for (const [us, count] of out.latencyUs) {
     for (let i = 0; i < count; i++) histogram.record(us / 1000);
