@@ -59,7 +59,9 @@ export function plainEvents(
   const type = topic.eventType ?? DEFAULT_EVENT_TYPE;
   const time = ctx.now.toISOString();
   const trace = traceHeaders(ctx);
-  const events: { id: string; payload: unknown; value: Uint8Array; headers: Header[] }[] = [];
+  const events: DecodedEvent[] = [];
+  // Each record's key is filled in once all are known, so that they can share one buffer (utf8Each).
+  const records: { key: Uint8Array | null; value: Uint8Array; headers: Header[] }[] = [];
   const keys: string[] = [];
   const details: EventDetail[] = [];
   // A body as long in bytes as in UTF-16 units is all ASCII (any other character, a BOM included, takes
@@ -115,20 +117,15 @@ export function plainEvents(
       ["content-type", "application/json"],
       ...trace,
     ];
-    events.push({ id, payload, value, headers });
+    const record = { key: null, value, headers };
+    records.push(record);
+    events.push({ id, payload, validate: parse, record });
     keys.push(key ?? id);
   }
   if (details.length > 0) {
     return { ok: false, problem: unprocessable("cannot take the key or id from the event", details) };
   }
   const keyBytes = utf8Each(keys);
-  return {
-    ok: true,
-    events: events.map(({ id, payload, value, headers }, i): DecodedEvent => ({
-      id,
-      payload,
-      validate: parse,
-      record: { key: keyBytes[i], value, headers },
-    })),
-  };
+  for (let i = 0; i < records.length; i++) records[i].key = keyBytes[i];
+  return { ok: true, events };
 }
