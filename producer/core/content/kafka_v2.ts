@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { decodeUtf8, parseJson, scanJson } from "../json.ts";
+import { decodeUtf8, type JsonSpan, parseJson, scanJson } from "../json.ts";
 import type { DecodeContext, DecodedEvent, Decoder, DecodeResult } from "../types.ts";
 import { decodeBase64 } from "./base64.ts";
 import { checkSizes } from "./cloudevents_structured.ts";
@@ -35,8 +35,14 @@ const INT32_MAX = 2 ** 31 - 1;
 
 type Bytes = { readonly bytes: Uint8Array | null } | { readonly error: string };
 
-function bytesOf(format: EmbeddedFormat, raw: unknown, span: string): Bytes {
-  if (format === "json") return { bytes: utf8.encode(span) };
+/**
+ * The bytes a key or value stands for. JSON keeps its exact text: a view of the body when the body is
+ * ASCII (`view`), else encoded; binary and text are strings parsed from their span alone, since parsing
+ * the whole record would parse the value too.
+ */
+function bytesOf(format: EmbeddedFormat, span: string, view: () => Uint8Array | undefined): Bytes {
+  if (format === "json") return { bytes: view() ?? utf8.encode(span) };
+  const raw: unknown = JSON.parse(span);
   if (raw === null) return { bytes: null };
   if (typeof raw !== "string") {
     return { error: format === "binary" ? "must be a base64 string or null" : "must be a string or null" };
@@ -84,50 +90,72 @@ function schemaPayload(
   return { payload: parsed.value };
 }
 
+/** A record's JSON text: `text` from `start` to `end`; `ascii` is the request body when it is all ASCII. */
+interface RecordSource {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly ascii: Uint8Array | undefined;
+}
+
 function record(
   ctx: DecodeContext,
   format: EmbeddedFormat,
-  json: string,
+  src: RecordSource,
   index: number,
   details: EventDetail[],
 ): DecodedEvent | undefined {
   const before = details.length;
   const problem = (pointer: string, message: string) => details.push({ event: index, pointer, message });
+  const json = src.text.slice(src.start, src.end);
   const scan = scanJson(json, { maxDepth: Infinity });
   if (!scan.ok || scan.kind !== "object") {
     problem("", "must be an object with a value");
     return undefined;
   }
-  const rec = JSON.parse(json) as Record<string, unknown>;
-  const spans = new Map<string, string>();
+  // Each field is parsed from its own span (scanJson has checked the syntax), the last of a repeated name
+  // winning as in JSON.parse; a JSON value is never parsed unless a schema needs it.
+  const spans = new Map<string, JsonSpan>();
   for (const { name, value } of scan.members) {
     if (name === "timestamp") problem("/timestamp", "is not supported: the broker sets the timestamp");
     else if (!RECORD_FIELDS.has(name)) problem(`/${name}`, "is not a Kafka Bridge record field");
-    else spans.set(name, json.slice(value.start, value.end));
+    else spans.set(name, value);
   }
-  const valueSpan = spans.get("value");
+  const textOf = (name: string) => {
+    const span = spans.get(name);
+    return span === undefined ? undefined : json.slice(span.start, span.end);
+  };
+  const viewOf = (name: string) => () => {
+    const span = spans.get(name)!;
+    return src.ascii?.subarray(src.start + span.start, src.start + span.end);
+  };
+  const valueSpan = textOf("value");
   if (valueSpan === undefined) problem("/value", "is required");
-  const valueBytes = valueSpan === undefined ? { bytes: null } : bytesOf(format, rec.value, valueSpan);
+  const valueBytes = valueSpan === undefined ? { bytes: null } : bytesOf(format, valueSpan, viewOf("value"));
   if ("error" in valueBytes) problem("/value", valueBytes.error);
-  const keySpan = spans.get("key");
-  const keyBytes = keySpan === undefined || rec.key === null
+  const keySpan = textOf("key");
+  const keyBytes = keySpan === undefined || keySpan === "null"
     ? { bytes: null }
-    : bytesOf(format, rec.key, keySpan);
+    : bytesOf(format, keySpan, viewOf("key"));
   if ("error" in keyBytes) problem("/key", keyBytes.error);
-  const partition = rec.partition;
+  const partitionSpan = textOf("partition");
+  const partition: unknown = partitionSpan === undefined ? undefined : JSON.parse(partitionSpan);
   if (
-    spans.has("partition") &&
+    partitionSpan !== undefined &&
     !(Number.isInteger(partition) && (partition as number) >= 0 && (partition as number) <= INT32_MAX)
   ) {
     problem("/partition", "must be an integer from 0 to 2147483647");
   }
-  const headers = recordHeaders(spans.has("headers") ? rec.headers : undefined, problem);
+  const headersSpan = textOf("headers");
+  const headers = recordHeaders(headersSpan === undefined ? undefined : JSON.parse(headersSpan), problem);
 
   let payload: unknown = undefined;
   let validate = false;
   if (format === "json" && valueSpan !== undefined) {
-    payload = rec.value;
-    validate = true;
+    if (ctx.topic.schema !== undefined) {
+      payload = JSON.parse(valueSpan);
+      validate = true;
+    }
   } else if (ctx.topic.schema !== undefined && "bytes" in valueBytes) {
     const checked = schemaPayload(ctx, valueBytes.bytes);
     if ("message" in checked) problem("/value", checked.message);
@@ -146,7 +174,7 @@ function record(
       key: keyBytes.bytes,
       value: valueBytes.bytes,
       headers,
-      ...(spans.has("partition") ? { partition: partition as number } : {}),
+      ...(partitionSpan !== undefined ? { partition: partition as number } : {}),
     },
   };
 }
@@ -162,9 +190,11 @@ function decodeRecords(format: EmbeddedFormat, body: Uint8Array, ctx: DecodeCont
   });
   if (scan.kind !== "object") return shape("", `must be an object: {"records": [...]}`);
   let records: string | undefined;
+  let recordsStart = 0;
   for (const { name, value } of scan.members) {
     if (name !== "records") return shape(`/${name}`, "is not a Kafka Bridge request field");
     records = text.value.slice(value.start, value.end);
+    recordsStart = value.start;
   }
   if (records === undefined) return shape("/records", "is required");
   const list = scanJson(records, { maxDepth: Infinity, maxEvents: ctx.limits.maxEvents });
@@ -174,8 +204,16 @@ function decodeRecords(format: EmbeddedFormat, body: Uint8Array, ctx: DecodeCont
 
   const details: EventDetail[] = [];
   const events: DecodedEvent[] = [];
+  // As long in bytes as in UTF-16 units: all ASCII, so text offsets are byte offsets (see plain.ts).
+  const ascii = body.length === text.value.length ? body : undefined;
   list.elements.forEach((span, index) => {
-    const event = record(ctx, format, records!.slice(span.start, span.end), index, details);
+    const src = {
+      text: text.value,
+      start: recordsStart + span.start,
+      end: recordsStart + span.end,
+      ascii,
+    };
+    const event = record(ctx, format, src, index, details);
     if (event) events.push(event);
   });
   if (details.length > 0) {

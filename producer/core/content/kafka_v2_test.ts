@@ -14,12 +14,44 @@ Deno.test("kafka json v2 writes key and value as their exact JSON text, with par
   assert.equal(first.record.partition, 2);
   assert.deepEqual(first.record.headers, [["h", new Uint8Array([0x00, 0xff])], ["traceparent", "00-t-s-01"]]);
   assert.equal(first.id, "r-0");
-  assert.equal(first.validate, true);
-  assert.deepEqual(first.payload, { n: 12345678901234567891 });
+  assert.equal(first.validate, false, "no schema on the topic: nothing to validate, nothing parsed");
+  assert.equal(first.payload, undefined);
   assert.equal(second.record.key, null);
   assert.equal(text(second.record.value), '"plain"');
   assert.equal(second.record.partition, undefined);
   assert.equal(second.id, "r-1");
+
+  const withSchema = testContext({ topic: { schema: { type: "object" } } });
+  const [validated] = events(kafkaJsonV2Decoder.decode(bytes(body), withSchema));
+  assert.equal(validated.validate, true);
+  assert.deepEqual(validated.payload, { n: 12345678901234567891 });
+});
+
+Deno.test("kafka json v2 takes the last of a repeated field, as JSON.parse does, and null keys as no key", () => {
+  const body = `{"records": [{"value": 1, "key": "a", "value": {"x": [1, 2]}, "key": null, "partition": 0,
+    "partition": 3}, {"key":"k","value":"v","headers":[{"key":"h","value":"aGk="}],"headers":[]}]}`;
+  const [first, second] = events(kafkaJsonV2Decoder.decode(bytes(body), testContext()));
+  assert.equal(text(first.record.value), '{"x": [1, 2]}');
+  assert.equal(first.record.key, null);
+  assert.equal(first.record.partition, 3);
+  assert.equal(text(second.record.key), '"k"');
+  assert.deepEqual(second.record.headers, []);
+});
+
+Deno.test("kafka json v2 values are views of an ASCII body and encoded from a non-ASCII one", () => {
+  for (
+    const body of [
+      '{"records": [{"key": "k1", "value": {"a": "b"}}]}',
+      '{"records": [{"key": "ké", "value": {"a": "é"}}]}',
+    ]
+  ) {
+    const raw = bytes(body);
+    const [event] = events(kafkaJsonV2Decoder.decode(raw, testContext()));
+    const ascii = !/[^\x00-\x7f]/.test(body);
+    assert.equal(text(event.record.value), ascii ? '{"a": "b"}' : '{"a": "é"}');
+    assert.equal(text(event.record.key), ascii ? '"k1"' : '"ké"');
+    assert.equal(event.record.value!.buffer === raw.buffer, ascii, "a view only of an all-ASCII body");
+  }
 });
 
 Deno.test("kafka json v2 keeps a record's own traceparent header instead of the request's", () => {
