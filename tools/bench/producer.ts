@@ -60,8 +60,8 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
   --client C      the HTTP load generator: wrk (default; Debian's, installed when missing, else the bench
                   falls back to deno and says so) or deno (tools/bench/load_client.ts, which spends up
                   to a core of its own on 2 cores)
-  --pairs N       measure raw kafkajs and gateway v1 batched N more times back to back (default 2,
-                  0 with --quick); the batched goal takes the median ratio of all pairs
+  --pairs N       measure raw kafkajs and the gateway's batched rows N more times back to back (default
+                  2, 0 with --quick); the batched goals take the median ratio of all pairs
   --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, raw-platformatic,
                   gw-v1-batched, gw-v1-single, gw-v2-batched, gw-v2-single, gw-pk-v1-batched,
                   gw-pk-v1-single, bridge-batched, bridge-single), e.g. to profile one load shape`;
@@ -79,7 +79,6 @@ const GATEWAY_RSS_LIMIT_MB = 256;
 const MAX_REQUESTS = 10_000_000;
 const WARMUP_TOPIC = "bench-warmup";
 const RAW_LABEL = "raw kafkajs, maxInFlight 1 (as the gateway)";
-const GW_V1_BATCHED_LABEL = "gateway v1, 100 events/request";
 
 /** One measured row. */
 interface Row {
@@ -343,7 +342,7 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
 }
 
 /** A goal "measured ratio ≥ min", not measured when `x` is undefined. */
-function ratioGoal(goal: string, x: number | undefined, min: number, detail = ""): GoalResult {
+function ratioGoal(goal: string, x: number | undefined, detail: string, min: number): GoalResult {
   return {
     goal,
     actual: x === undefined ? "not measured" : `${x.toFixed(2)} ×${detail}`,
@@ -365,19 +364,22 @@ function evaluateGoals(rows: readonly Row[]): GoalResult[] {
   const goals: GoalResult[] = [];
   // v1 writes each event as a keyed CloudEvent (6 ce_* headers); the v2 route writes the value alone, as
   // the raw client does, so it isolates the gateway's own overhead from the bigger records.
-  const pairs = [ratio(eps("gw-v1-batched"), eps("raw"))];
-  for (let k = 2; get(`raw#${k}`) && get(`gw-v1-batched#${k}`); k++) {
-    pairs.push(ratio(eps(`gw-v1-batched#${k}`), eps(`raw#${k}`)));
-  }
-  const v1 = median(pairs.filter((x) => x !== undefined));
-  const spread = pairs.length > 1
-    ? ` median of ${pairs.length} pairs (${pairs.map((x) => x?.toFixed(2)).join(", ")})`
-    : "";
-  goals.push(ratioGoal("gateway batched (v1) ≥ 0.85 × raw kafkajs", v1, 0.85, spread));
+  // Each batched row against the raw row measured right before it (see --pairs): the median of the pairs.
+  const paired = (id: string): [number | undefined, string] => {
+    const pairs = [ratio(eps(id), eps("raw"))];
+    for (let k = 2; get(`raw#${k}`) && get(`${id}#${k}`); k++) {
+      pairs.push(ratio(eps(`${id}#${k}`), eps(`raw#${k}`)));
+    }
+    const spread = pairs.length > 1
+      ? ` median of ${pairs.length} pairs (${pairs.map((x) => x?.toFixed(2)).join(", ")})`
+      : "";
+    return [median(pairs.filter((x) => x !== undefined)), spread];
+  };
+  goals.push(ratioGoal("gateway batched (v1) ≥ 0.85 × raw kafkajs", ...paired("gw-v1-batched"), 0.85));
   goals.push(
     ratioGoal(
       "gateway batched (v2 route, same record shape) ≥ 0.85 × raw kafkajs",
-      ratio(eps("gw-v2-batched"), eps("raw")),
+      ...paired("gw-v2-batched"),
       0.85,
     ),
   );
@@ -399,13 +401,19 @@ function evaluateGoals(rows: readonly Row[]): GoalResult[] {
     });
   }
   goals.push(
-    ratioGoal("gateway single-event ≥ 0.5 × batched", ratio(eps("gw-v1-single"), eps("gw-v1-batched")), 0.5),
+    ratioGoal(
+      "gateway single-event ≥ 0.5 × batched",
+      ratio(eps("gw-v1-single"), eps("gw-v1-batched")),
+      "",
+      0.5,
+    ),
   );
   // The same two goals with KAFKA_CLIENT=platformatic (kafkajs stays the default and the rows above).
   goals.push(
     ratioGoal(
       "gateway on @platformatic/kafka batched (v1) ≥ 0.85 × raw kafkajs",
       ratio(eps("gw-pk-v1-batched"), eps("raw")),
+      "",
       0.85,
     ),
   );
@@ -413,6 +421,7 @@ function evaluateGoals(rows: readonly Row[]): GoalResult[] {
     ratioGoal(
       "gateway on @platformatic/kafka single-event ≥ 0.5 × its batched",
       ratio(eps("gw-pk-v1-single"), eps("gw-pk-v1-batched")),
+      "",
       0.5,
     ),
   );
@@ -465,7 +474,7 @@ async function main(): Promise<void> {
     bridge: "not run",
   };
   const perRowMs = cli.warmupMs + cli.durationMs + 700;
-  const rowCount = (cli.only?.size ?? 6 + (cli.bridge ? 2 : 0)) + 2 * cli.pairs;
+  const rowCount = (cli.only?.size ?? 6 + (cli.bridge ? 2 : 0)) + 3 * cli.pairs;
   const progress = createProgress(
     12_000 + cli.brokerWarmupMs + rowCount * perRowMs + (cli.bridge ? 6_000 : 0) + 3_000,
   );
@@ -675,7 +684,7 @@ async function main(): Promise<void> {
 
     const v2 = (base: string, topic: string) => `${base}/topics/${topic}`;
     const gatewayRows = [
-      ["gw-v1-batched", GW_V1_BATCHED_LABEL, "batched", "v1", topics.v1Batched, bodies.v1Batch],
+      ["gw-v1-batched", "gateway v1, 100 events/request", "batched", "v1", topics.v1Batched, bodies.v1Batch],
       ["gw-v1-single", "gateway v1, 1 event/request", "single", "v1", topics.v1Single, bodies.v1Single],
       [
         "gw-v2-batched",
@@ -707,25 +716,19 @@ async function main(): Promise<void> {
         const type = route === "v1" ? "application/json" : V2_JSON;
         await httpRow(id, label, "gateway", shape, url, body, type, gateway.pid, gateway.url);
       }
-      // Raw kafkajs and the gateway again, back to back: on a shared machine the throughput of one row can
-      // move by a third between rows a minute apart, so the goal takes the median ratio of adjacent pairs.
-      if (client === "kafkajs" && wanted("raw") && wanted("gw-v1-batched")) {
+      // Raw kafkajs and the gateway's batched rows again, back to back: on a shared machine the throughput of
+      // one row can move by a third between rows a minute apart, so the goals take the median ratio of these
+      // adjacent runs.
+      const batched = rows.filter(([id, , shape]) => shape === "batched" && wanted(id));
+      if (client === "kafkajs" && wanted("raw") && batched.length > 0) {
         for (let k = 2; k <= cli.pairs + 1; k++) {
           await rawRow(`raw#${k}`, `${RAW_LABEL} (pair ${k})`, topics.raw, "1", "kafkajs");
-          const url = `${gateway.url}/v1/topics/${topics.v1Batched}/events`;
-          const label = `${GW_V1_BATCHED_LABEL} (pair ${k})`;
-          const type = "application/json";
-          await httpRow(
-            `gw-v1-batched#${k}`,
-            label,
-            "gateway",
-            "batched",
-            url,
-            bodies.v1Batch,
-            type,
-            gateway.pid,
-            gateway.url,
-          );
+          for (const [id, label, shape, route, topic, body] of batched) {
+            const url = route === "v1" ? `${gateway.url}/v1/topics/${topic}/events` : v2(gateway.url, topic);
+            const type = route === "v1" ? "application/json" : V2_JSON;
+            const again = `${label} (pair ${k})`;
+            await httpRow(`${id}#${k}`, again, "gateway", shape, url, body, type, gateway.pid, gateway.url);
+          }
         }
       }
       // The gateway is idle from here on; stop it so the next rows get the machine it had (and so a
