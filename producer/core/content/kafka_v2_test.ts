@@ -47,7 +47,7 @@ Deno.test("kafka json v2 values are views of an ASCII body and encoded from a no
   ) {
     const raw = bytes(body);
     const [event] = events(kafkaJsonV2Decoder.decode(raw, testContext()));
-    const ascii = !/[^\x00-\x7f]/.test(body);
+    const ascii = [...body].every((c) => c.charCodeAt(0) < 0x80);
     assert.equal(text(event.record.value), ascii ? '{"a": "b"}' : '{"a": "é"}');
     assert.equal(text(event.record.key), ascii ? '"k1"' : '"ké"');
     assert.equal(event.record.value!.buffer === raw.buffer, ascii, "a view only of an all-ASCII body");
