@@ -12,8 +12,9 @@
  *    same request bodies.
  *
  * HTTP load comes from wrk (tools/bench/wrk_client.ts) or, with `--client deno`, from
- * tools/bench/load_client.ts: closed loop, keep-alive, warm-up then a fixed window. Prints a Markdown table and the goals (PASS/FAIL, never asserted) on stdout, a progress bar on
- * stderr, and with --json the whole report. Everything runs on 127.0.0.1 and stops itself: every load loop
+ * tools/bench/load_client.ts: closed loop, keep-alive, warm-up then a fixed window. Prints a Markdown table
+ * and the goals (PASS/FAIL, never asserted) on stdout, a progress bar on stderr, and with --json the whole
+ * report. Everything runs on 127.0.0.1 and stops itself: every load loop
  * is bounded by time and count, and every process it starts dies with it.
  */
 import { parseArgs } from "node:util";
@@ -711,11 +712,12 @@ async function main(): Promise<void> {
       const gateway = await startGateway(kafka.bootstrap, Object.values(topics), dir, cli.cpuProf, client);
       cleanups.push(() => gateway.close());
       if (client === "kafkajs") gatewayIdle = processMemory(gateway.pid);
-      for (const [id, label, shape, route, topic, body] of rows) {
+      const run = async ([, , shape, route, topic, body]: GatewayRow, id: string, label: string) => {
         const url = route === "v1" ? `${gateway.url}/v1/topics/${topic}/events` : v2(gateway.url, topic);
         const type = route === "v1" ? "application/json" : V2_JSON;
         await httpRow(id, label, "gateway", shape, url, body, type, gateway.pid, gateway.url);
-      }
+      };
+      for (const row of rows) await run(row, row[0], row[1]);
       // Raw kafkajs and the gateway's batched rows again, back to back: on a shared machine the throughput of
       // one row can move by a third between rows a minute apart, so the goals take the median ratio of these
       // adjacent runs.
@@ -723,12 +725,7 @@ async function main(): Promise<void> {
       if (client === "kafkajs" && wanted("raw") && batched.length > 0) {
         for (let k = 2; k <= cli.pairs + 1; k++) {
           await rawRow(`raw#${k}`, `${RAW_LABEL} (pair ${k})`, topics.raw, "1", "kafkajs");
-          for (const [id, label, shape, route, topic, body] of batched) {
-            const url = route === "v1" ? `${gateway.url}/v1/topics/${topic}/events` : v2(gateway.url, topic);
-            const type = route === "v1" ? "application/json" : V2_JSON;
-            const again = `${label} (pair ${k})`;
-            await httpRow(`${id}#${k}`, again, "gateway", shape, url, body, type, gateway.pid, gateway.url);
-          }
+          for (const row of batched) await run(row, `${row[0]}#${k}`, `${row[1]} (pair ${k})`);
         }
       }
       // The gateway is idle from here on; stop it so the next rows get the machine it had (and so a
