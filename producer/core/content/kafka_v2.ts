@@ -25,7 +25,7 @@ import type { DecodeContext, DecodedEvent, Decoder, DecodeResult } from "../type
 import { decodeBase64 } from "./base64.ts";
 import { checkSizes } from "./cloudevents_structured.ts";
 import { type EventDetail, noEvents, unprocessable } from "./problem.ts";
-import { fallbackId, type Header, traceHeaders, utf8 } from "./record.ts";
+import { asciiBody, fallbackId, type Header, traceHeaders, utf8 } from "./record.ts";
 
 /** The bridge's embedded data formats. */
 export type EmbeddedFormat = "json" | "binary" | "text";
@@ -204,8 +204,7 @@ function decodeRecords(format: EmbeddedFormat, body: Uint8Array, ctx: DecodeCont
 
   const details: EventDetail[] = [];
   const events: DecodedEvent[] = [];
-  // As long in bytes as in UTF-16 units: all ASCII, so text offsets are byte offsets (see plain.ts).
-  const ascii = body.length === text.value.length ? body : undefined;
+  const ascii = asciiBody(body, text.value);
   list.elements.forEach((span, index) => {
     const src = {
       text: text.value,

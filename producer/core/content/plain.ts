@@ -18,7 +18,7 @@ import type { JsonSpan } from "../json.ts";
 import { parseJson } from "../json.ts";
 import type { DecodeContext, DecodedEvent, DecodeResult, TopicConfig } from "../types.ts";
 import { type EventDetail, eventTooLarge, unprocessable } from "./problem.ts";
-import { fallbackId, type Header, traceHeaders, utf8, utf8Each } from "./record.ts";
+import { asciiBody, fallbackId, type Header, traceHeaders, utf8, utf8Each } from "./record.ts";
 
 /** `type` of plain events when the topic sets no `eventType`. */
 export const DEFAULT_EVENT_TYPE = "kafka-edge.event";
@@ -64,10 +64,7 @@ export function plainEvents(
   const records: { key: Uint8Array | null; value: Uint8Array; headers: Header[] }[] = [];
   const keys: string[] = [];
   const details: EventDetail[] = [];
-  // A body as long in bytes as in UTF-16 units is all ASCII (any other character, a BOM included, takes
-  // more bytes than units), so its spans are byte offsets too: each value is a view of the body, the same
-  // bytes without encoding them again.
-  const ascii = body !== undefined && body.length === text.length ? body : undefined;
+  const ascii = asciiBody(body, text);
   // Only a schema or a pointer reads the parsed payload; scanJson has checked the syntax already.
   const parse = topic.schema !== undefined || idTokens !== undefined || keyTokens !== undefined;
 

@@ -13,6 +13,15 @@ export type Header = readonly [name: string, value: string | Uint8Array];
 export const utf8: TextEncoder = new TextEncoder();
 
 /**
+ * `body` when it is all ASCII, else undefined. A body as long in bytes as its text in UTF-16 units is all
+ * ASCII (any other character, a BOM included, takes more bytes than units), so offsets into the text are
+ * byte offsets too: a value can be a view of the body, the same bytes without encoding them again.
+ */
+export function asciiBody(body: Uint8Array | undefined, text: string): Uint8Array | undefined {
+  return body !== undefined && body.length === text.length ? body : undefined;
+}
+
+/**
  * The UTF-8 bytes of each text, ASCII ones (ids, most keys) as views of one buffer for all: a request's
  * keys then cost one allocation, where a TextEncoder call per key was 5 % of the gateway's CPU on batches.
  */
