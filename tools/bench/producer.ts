@@ -65,7 +65,8 @@ const usage = `usage: deno task bench:producer [--quick] [--json [path]] [--no-b
                   2, 0 with --quick); the batched goals take the median ratio of all pairs
   --only IDS      measure only these rows (comma-separated: raw, raw-unlimited, raw-platformatic,
                   gw-v1-batched, gw-v1-single, gw-v2-batched, gw-v2-single, gw-pk-v1-batched,
-                  gw-pk-v1-single, bridge-batched, bridge-single), e.g. to profile one load shape`;
+                  gw-pk-v1-single, floor-single, bridge-batched, bridge-single), e.g. to profile one
+                  load shape`;
 
 /** The shapes of load: what one POST carries. */
 const EVENT_BYTES = 250;
@@ -85,7 +86,7 @@ const RAW_LABEL = "raw kafkajs, maxInFlight 1 (as the gateway)";
 interface Row {
   readonly id: string;
   readonly label: string;
-  readonly system: "kafkajs" | "platformatic" | "gateway" | "bridge";
+  readonly system: "kafkajs" | "platformatic" | "gateway" | "floor" | "bridge";
   readonly shape: "batched" | "single";
   readonly result: LoadResult;
   /** The process under test (gateway or bridge) and the broker, over the window. */
@@ -276,19 +277,11 @@ async function startGateway(
   client: "kafkajs" | "platformatic" = "kafkajs",
 ): Promise<Gateway> {
   const port = freePort();
-  const logFile = `${dir}/gateway-${client}.log`;
-  const main = new URL("../../producer/main.ts", import.meta.url).pathname;
-  const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
-  // As the image runs it (its V8 heap cap and malloc arenas): RSS is only the image's RSS then.
-  const image = await imageRuntime(new URL("../../producer/Dockerfile", import.meta.url));
-  const v8 = image.v8Flags === undefined ? [] : [`--v8-flags=${image.v8Flags}`];
-  // Deno.execPath() is the deno binary itself (not an npx wrapper), so the daemon's pid is the gateway's.
-  const daemon: Daemon = spawnDaemon({
-    cmd: Deno.execPath(),
-    args: ["run", "-A", ...v8, ...prof, main],
-    logFile,
-    env: {
-      ...image.env,
+  return await startDenoServer(
+    `gateway-${client}`,
+    new URL("../../producer/main.ts", import.meta.url),
+    [],
+    {
       KAFKA_BROKERS: bootstrap,
       KAFKA_CLIENT: client,
       HOST: "127.0.0.1",
@@ -302,6 +295,49 @@ async function startGateway(
       RATE_LIMIT_PER_SECOND: "1000000000",
       RATE_LIMIT_BURST: "1000000000",
     },
+    port,
+    dir,
+    cpuProf,
+  );
+}
+
+/** tools/bench/floor_gateway.ts (see there): the stack's floor for one-event requests. */
+async function startFloor(bootstrap: string, topic: string, dir: string): Promise<Gateway> {
+  const port = freePort();
+  const args = [
+    "--brokers",
+    bootstrap,
+    "--topic",
+    topic,
+    "--port",
+    String(port),
+    "--partitions",
+    String(PARTITIONS),
+  ];
+  return await startDenoServer("floor", new URL("./floor_gateway.ts", import.meta.url), args, {}, port, dir);
+}
+
+/** Starts a Deno HTTP server as the gateway's image runs it and waits until its /readyz answers 200. */
+async function startDenoServer(
+  name: string,
+  main: URL,
+  args: readonly string[],
+  env: Record<string, string>,
+  port: number,
+  dir: string,
+  cpuProf?: string,
+): Promise<Gateway> {
+  const logFile = `${dir}/${name}.log`;
+  const prof = cpuProf === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`];
+  // As the image runs it (its V8 heap cap and malloc arenas): RSS is only the image's RSS then.
+  const image = await imageRuntime(new URL("../../producer/Dockerfile", import.meta.url));
+  const v8 = image.v8Flags === undefined ? [] : [`--v8-flags=${image.v8Flags}`];
+  // Deno.execPath() is the deno binary itself (not an npx wrapper), so the daemon's pid is the server's.
+  const daemon: Daemon = spawnDaemon({
+    cmd: Deno.execPath(),
+    args: ["run", "-A", ...v8, ...prof, main.pathname, ...args],
+    logFile,
+    env: { ...image.env, ...env },
   });
   const url = `http://127.0.0.1:${port}`;
   let exited: Deno.CommandStatus | undefined;
@@ -310,18 +346,18 @@ async function startGateway(
   try {
     await waitUntil(
       async () => {
-        if (exited) throw new Error(`the gateway exited with code ${exited.code}`);
+        if (exited) throw new Error(`the ${name} exited with code ${exited.code}`);
         const res = await fetch(`${url}/readyz`);
         await res.body?.cancel();
         return res.ok;
       },
-      { timeoutMs: 60_000, what: `the gateway on ${url}` },
+      { timeoutMs: 60_000, what: `the ${name} on ${url}` },
       () => tail(logFile, 40),
     );
-    if (exited) throw new Error(`the gateway exited with code ${exited.code}\n${await tail(logFile, 40)}`);
-    const name = processName(daemon.pid);
-    if (name !== "deno") {
-      throw new Error(`expected the gateway's pid ${daemon.pid} to be deno, found ${name}`);
+    if (exited) throw new Error(`the ${name} exited with code ${exited.code}\n${await tail(logFile, 40)}`);
+    const comm = processName(daemon.pid);
+    if (comm !== "deno") {
+      throw new Error(`expected the ${name}'s pid ${daemon.pid} to be deno, found ${comm}`);
     }
   } catch (err) {
     await close();
@@ -436,6 +472,21 @@ function evaluateGoals(rows: readonly Row[]): GoalResult[] {
   return goals;
 }
 
+/** What the floor row says about the single-event goal, when the rows to say it were measured. */
+function describeFloor(rows: readonly Row[]): string | undefined {
+  const eps = (id: string) => rows.find((r) => r.id === id)?.result.eventsPerSecond;
+  const floor = eps("floor-single");
+  const batched = eps("gw-v1-batched");
+  if (floor === undefined || batched === undefined) return undefined;
+  const single = eps("gw-v1-single");
+  return `floor: one-event requests through Deno.serve + the gateway's batcher and kafkajs sender alone ` +
+    `reach ${fmt(floor)} events/s, ${ratio(floor, batched)!.toFixed(2)} × the gateway's batched row: the ` +
+    `most any gateway on this stack gets before doing any work of its own` +
+    (single === undefined
+      ? "."
+      : `; the gateway's single-event row is ${ratio(single, floor)!.toFixed(2)} × it.`);
+}
+
 function rowsTable(rows: readonly Row[]): string {
   return formatTable<Row>([
     { title: "row", value: (r) => r.label, align: "left" },
@@ -475,7 +526,7 @@ async function main(): Promise<void> {
     bridge: "not run",
   };
   const perRowMs = cli.warmupMs + cli.durationMs + 700;
-  const rowCount = (cli.only?.size ?? 6 + (cli.bridge ? 2 : 0)) + 3 * cli.pairs;
+  const rowCount = (cli.only?.size ?? 7 + (cli.bridge ? 2 : 0)) + 3 * cli.pairs;
   const progress = createProgress(
     12_000 + cli.brokerWarmupMs + rowCount * perRowMs + (cli.bridge ? 6_000 : 0) + 3_000,
   );
@@ -529,6 +580,7 @@ async function main(): Promise<void> {
       v1Single: "bench-gw-v1-single",
       v2Batched: "bench-gw-v2-batched",
       v2Single: "bench-gw-v2-single",
+      floorSingle: "bench-floor-single",
       bridgeBatched: "bench-bridge-batched",
       bridgeSingle: "bench-bridge-single",
     };
@@ -627,7 +679,7 @@ async function main(): Promise<void> {
     const httpRow = async (
       id: string,
       label: string,
-      system: "gateway" | "bridge",
+      system: "gateway" | "floor" | "bridge",
       shape: "batched" | "single",
       url: string,
       body: string,
@@ -733,6 +785,22 @@ async function main(): Promise<void> {
       await gateway.close();
     };
     await measureGateway("kafkajs", gatewayRows);
+    if (wanted("floor-single")) {
+      progress.step("starting the floor (Deno.serve + the gateway's batcher and sender)", 3_000);
+      const floor = await startFloor(kafka.bootstrap, topics.floorSingle, dir);
+      cleanups.push(() => floor.close());
+      await httpRow(
+        "floor-single",
+        "floor: Deno.serve + batcher + sender, 1 event/request",
+        "floor",
+        "single",
+        `${floor.url}/v1/topics/${topics.floorSingle}/events`,
+        bodies.v1Single,
+        "application/json",
+        floor.pid,
+      );
+      await floor.close();
+    }
     // The same gateway writing through @platformatic/kafka (KAFKA_CLIENT=platformatic), the issue's "row for
     // another client behind the same port": only the sender differs.
     await measureGateway("platformatic", [
@@ -807,6 +875,8 @@ async function main(): Promise<void> {
   }
 
   const goals = evaluateGoals(rows);
+  const floor = describeFloor(rows);
+  if (floor) notes.push(floor);
   const loadEnd = loadAverage();
   const maxLoad = Math.max(...loadSamples.map((l) => l[0]), loadEnd[0]);
   if (maxLoad > machine.cpus * 1.5) {
