@@ -49,6 +49,7 @@ import {
   processName,
   type ProcessUsage,
   sleep,
+  takeJsonFlag,
   watchProcesses,
   writeJson,
 } from "./report.ts";
@@ -165,14 +166,7 @@ function plan(quick: boolean): Plan[] {
 
 function parseCli() {
   const args = [...Deno.args];
-  let json: string | undefined;
-  const at = args.indexOf("--json");
-  if (at >= 0) {
-    const next = args[at + 1];
-    const hasPath = next !== undefined && !next.startsWith("--");
-    json = hasPath ? next : "bench_consumer.json";
-    args.splice(at, hasPath ? 2 : 1);
-  }
+  const json = takeJsonFlag(args, "bench_consumer.json");
   const { values } = parseArgs({
     args,
     options: {

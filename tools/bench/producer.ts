@@ -45,6 +45,7 @@ import {
   processName,
   type ProcessUsage,
   sleep,
+  takeJsonFlag,
   writeJson,
 } from "./report.ts";
 
@@ -97,16 +98,8 @@ interface Row {
 }
 
 function parseCli() {
-  // --json takes an optional path, which node:util's parseArgs cannot express: split it off first.
   const args = [...Deno.args];
-  let json: string | undefined;
-  const at = args.indexOf("--json");
-  if (at >= 0) {
-    const next = args[at + 1];
-    const hasPath = next !== undefined && !next.startsWith("--");
-    json = hasPath ? next : "bench_producer.json";
-    args.splice(at, hasPath ? 2 : 1);
-  }
+  const json = takeJsonFlag(args, "bench_producer.json");
   const { values } = parseArgs({
     args,
     options: {

@@ -317,6 +317,19 @@ export function fmt(n: number | undefined, digits = 0): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/**
+ * Takes `--json [path]` out of `args` (in place) and returns the path (`defaultPath` when none follows), or
+ * undefined without the flag. node:util's parseArgs cannot express a flag whose value is optional.
+ */
+export function takeJsonFlag(args: string[], defaultPath: string): string | undefined {
+  const at = args.indexOf("--json");
+  if (at < 0) return undefined;
+  const next = args[at + 1];
+  const hasPath = next !== undefined && !next.startsWith("--");
+  args.splice(at, hasPath ? 2 : 1);
+  return hasPath ? next : defaultPath;
+}
+
 /** Writes the report as pretty JSON; `path` "-" means stdout. */
 export async function writeJson(path: string, data: unknown): Promise<void> {
   const text = JSON.stringify(data, null, 2) + "\n";
