@@ -1,6 +1,6 @@
 /** The README's first quick-start command, `deno task dev`, does what the README says it does. */
 import assert from "node:assert/strict";
-import { freePort } from "@kafka-edge/lib/testing";
+import { freePort, tiedCommand } from "@kafka-edge/lib/testing";
 
 /** Collects a child's output and lets the test wait for a line. */
 function watch(
@@ -31,8 +31,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const port = freePort();
-    const dev = new Deno.Command("setpriv", {
-      args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", "tools/dev.ts"],
+    const dev = tiedCommand(Deno.execPath(), ["run", "-A", "tools/dev.ts"], {
       cwd: new URL("..", import.meta.url).pathname,
       env: { PORT: String(port) },
       stdin: "null",

@@ -4,7 +4,7 @@
  * `logger-group` printing topic `logs` the way the reference article's consumer does.
  */
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, startKafka, waitUntil } from "@kafka-edge/lib/testing";
+import { freePort, startKafka, tiedCommand, waitUntil } from "@kafka-edge/lib/testing";
 
 function portFree(port: number): boolean {
   try {
@@ -39,9 +39,8 @@ async function spawn(name: string, script: string, env: Record<string, string>):
     console.error(`# ${name}: ${script} is not there yet; skipping`);
     return;
   }
-  // setpriv: a dev session killed hard (SIGKILL, a closed terminal) must not leave the services behind.
-  const child = new Deno.Command("setpriv", {
-    args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", path],
+  // A dev session killed hard (SIGKILL, a closed terminal) must not leave the services behind.
+  const child = tiedCommand(Deno.execPath(), ["run", "-A", path], {
     env: { KAFKA_BROKERS: kafka.bootstrap, ...env },
     stdout: "piped",
     stderr: "piped",

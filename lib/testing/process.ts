@@ -18,6 +18,19 @@ export function freePorts(count: number): number[] {
   return [...ports];
 }
 
+/**
+ * A `Deno.Command` for `cmd args…` run through `setpriv --pdeathsig KILL`: the kernel kills the child when
+ * this process dies, even by SIGKILL or a test timeout that skips every cleanup. setpriv execs `cmd`, so
+ * the child's pid is `cmd`'s own and signals sent to it reach `cmd` itself.
+ */
+export function tiedCommand(
+  cmd: string,
+  args: readonly string[],
+  options: Omit<Deno.CommandOptions, "args"> = {},
+): Deno.Command {
+  return new Deno.Command("setpriv", { ...options, args: ["--pdeathsig", "KILL", "--", cmd, ...args] });
+}
+
 /** Options for {@link spawnDaemon}. */
 export interface DaemonOptions {
   readonly cmd: string;
@@ -37,18 +50,13 @@ export interface Daemon {
 
 /** Starts a long-running process tied to our lifetime; output goes to `logFile`. */
 export function spawnDaemon(opts: DaemonOptions): Daemon {
-  const child = new Deno.Command("setpriv", {
-    args: [
-      "--pdeathsig",
-      "KILL",
-      "--",
-      "bash",
-      "-c",
-      'exec "$@" >>"$DAEMON_LOG" 2>&1',
-      "daemon",
-      opts.cmd,
-      ...opts.args,
-    ],
+  const child = tiedCommand("bash", [
+    "-c",
+    'exec "$@" >>"$DAEMON_LOG" 2>&1',
+    "daemon",
+    opts.cmd,
+    ...opts.args,
+  ], {
     env: { ...opts.env, DAEMON_LOG: opts.logFile },
     cwd: opts.cwd,
     stdin: "null",

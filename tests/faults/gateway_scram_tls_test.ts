@@ -4,7 +4,7 @@
  * ready and answers 503, never 200, and nothing reaches Kafka.
  */
 import assert from "node:assert/strict";
-import { freePort, startKafka } from "@kafka-edge/lib/testing";
+import { freePort, startKafka, tiedCommand } from "@kafka-edge/lib/testing";
 import { createTopics, readTopic } from "../support/read_topic.ts";
 import { spawnGateway } from "../support/gateway.ts";
 import { readyz, report, runLoad, sleep, verify } from "./load_client.ts";
@@ -49,16 +49,8 @@ Deno.test({
     await t.step("wrong password: /readyz never 200, POST 503 (never 200), nothing stored", async () => {
       const before = (await readTopic(k.bootstrap, "secure")).length;
       const port = freePort();
-      const child = new Deno.Command("setpriv", {
-        args: [
-          "--pdeathsig",
-          "KILL",
-          "--",
-          Deno.execPath(),
-          "run",
-          "-A",
-          new URL("../../producer/main.ts", import.meta.url).pathname,
-        ],
+      const main = new URL("../../producer/main.ts", import.meta.url).pathname;
+      const child = tiedCommand(Deno.execPath(), ["run", "-A", main], {
         env: {
           ...secureEnv,
           KAFKA_SASL_PASSWORD: `${password}-wrong`,

@@ -1,6 +1,6 @@
 /** Runs the gateway for tests: in-process (fast, inspectable) or as the real `producer/main.ts` process. */
 import { createLogger, parseConfig } from "@kafka-edge/lib";
-import { freePort, waitUntil } from "@kafka-edge/lib/testing";
+import { freePort, tiedCommand, waitUntil } from "@kafka-edge/lib/testing";
 import { producerConfigSpec } from "../../producer/config.ts";
 import { createGateway, type Gateway } from "../../producer/gateway.ts";
 
@@ -45,18 +45,8 @@ export async function spawnGateway(
 ): Promise<GatewayProcess> {
   const port = freePort();
   const main = new URL("../../producer/main.ts", import.meta.url).pathname;
-  // setpriv ties the gateway to this process: a test killed by a timeout must not leave it running.
-  const child = new Deno.Command("setpriv", {
-    args: [
-      "--pdeathsig",
-      "KILL",
-      "--",
-      Deno.execPath(),
-      "run",
-      ...(opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : []),
-      "-A",
-      main,
-    ],
+  const v8 = opts.v8Flags ? [`--v8-flags=${opts.v8Flags}`] : [];
+  const child = tiedCommand(Deno.execPath(), ["run", ...v8, "-A", main], {
     env: { ...devEnv, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdout: "piped",
     stderr: "piped",

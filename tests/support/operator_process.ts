@@ -3,7 +3,7 @@
  * its JSON log lines go to a file (and are kept for assertions), its /metrics and /readyz are reachable on
  * a free loopback port, and stop() sends SIGTERM and waits (bounded) for the graceful shutdown.
  */
-import { freePort } from "@kafka-edge/lib/testing";
+import { freePort, tiedCommand } from "@kafka-edge/lib/testing";
 
 const MAIN = new URL("../../operator/main.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -37,9 +37,7 @@ export interface SpawnOperatorOptions {
 export function spawnOperator(options: SpawnOperatorOptions): OperatorProcess {
   const port = freePort();
   const logFile = `${options.logDir}/operator-${options.identity}-${Date.now()}.log`;
-  // setpriv --pdeathsig: a test killed by a timeout must not leave the operator running.
-  const child = new Deno.Command("setpriv", {
-    args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", MAIN],
+  const child = tiedCommand(Deno.execPath(), ["run", "-A", MAIN], {
     cwd: ROOT,
     env: {
       KUBECONFIG: options.kubeconfig,

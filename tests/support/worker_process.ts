@@ -2,6 +2,8 @@
  * Runs `deno run -A consumer/main.ts` as a real child process with a given environment and collects its
  * stdout (the stdout sink's lines) and stderr (JSON logs), for the worker's end-to-end tests.
  */
+import { tiedCommand } from "@kafka-edge/lib/testing";
+
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** A running worker process. */
@@ -43,9 +45,7 @@ async function pump(stream: ReadableStream<Uint8Array>, into: string[]): Promise
 /** Starts a worker with `env` (added to a minimal inherited PATH/HOME). */
 export function spawnWorker(env: Readonly<Record<string, string>>): WorkerProcess {
   // The test runner's own deno binary: no npx wrapper in between, so signals reach the worker itself.
-  // setpriv --pdeathsig: a test killed by a timeout must not leave the worker running.
-  const child = new Deno.Command("setpriv", {
-    args: ["--pdeathsig", "KILL", "--", Deno.execPath(), "run", "-A", "consumer/main.ts"],
+  const child = tiedCommand(Deno.execPath(), ["run", "-A", "consumer/main.ts"], {
     cwd: ROOT,
     clearEnv: true,
     env: {

@@ -6,6 +6,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { type Envelope, silenceKafkajsTimerWarning, toKafkajsMessage, toKafkaRecord } from "@kafka-edge/lib";
+import { tiedCommand } from "@kafka-edge/lib/testing";
 import { processCpuSeconds } from "./report.ts";
 
 /** A ~`bytes`-byte JSON payload, a page-view style analytics event with `user` and `action` fields. */
@@ -154,8 +155,8 @@ export interface Child {
 }
 
 /**
- * Runs `deno run -A script` under `setpriv --pdeathsig KILL` (it dies with us), stdout to /dev/null, stderr
- * kept as a tail for error messages. setpriv execs Deno, so `pid` is Deno's own.
+ * Runs `deno run -A script` tied to our lifetime (`tiedCommand`: `pid` is Deno's own), stdout to /dev/null,
+ * stderr kept as a tail for error messages.
  */
 export function spawnDeno(
   script: string,
@@ -163,19 +164,7 @@ export function spawnDeno(
   env: Record<string, string>,
   denoFlags: readonly string[] = [],
 ): Child {
-  const child = new Deno.Command("setpriv", {
-    args: [
-      "--pdeathsig",
-      "KILL",
-      "--",
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--quiet",
-      ...denoFlags,
-      script,
-      ...args,
-    ],
+  const child = tiedCommand(Deno.execPath(), ["run", "-A", "--quiet", ...denoFlags, script, ...args], {
     env,
     stdin: "null",
     stdout: "null",

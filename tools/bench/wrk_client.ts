@@ -7,7 +7,7 @@
  * A warm-up run (discarded) precedes the measured run, so the window holds only steady-state requests;
  * both are bounded by time (`-d`) and the measured one also by `maxRequests`.
  */
-import { ensureCommand } from "@kafka-edge/lib/testing";
+import { ensureCommand, tiedCommand } from "@kafka-edge/lib/testing";
 import type { LoadOptions, LoadResult } from "./load_client.ts";
 import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
 
@@ -38,30 +38,21 @@ async function runWrk(
   maxRequests: number,
   watchPids?: readonly number[],
 ): Promise<{ out: WrkOutput; usage: ProcessUsage[] }> {
-  const child = new Deno.Command("setpriv", {
-    args: [
-      "--pdeathsig",
-      "KILL",
-      "--",
-      "wrk",
-      "-t1",
-      `-c${opts.connections}`,
-      `-d${Math.max(1, Math.round(durationMs / 1000))}s`,
-      // wrk's default (2 s) would count a slow acknowledgement as a socket error.
-      "--timeout",
-      "30s",
-      "-s",
-      SCRIPT,
-      opts.url,
-      "--",
-      bodyFile,
-      opts.contentType,
-      String(maxRequests),
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = tiedCommand("wrk", [
+    "-t1",
+    `-c${opts.connections}`,
+    `-d${Math.max(1, Math.round(durationMs / 1000))}s`,
+    // wrk's default (2 s) would count a slow acknowledgement as a socket error.
+    "--timeout",
+    "30s",
+    "-s",
+    SCRIPT,
+    opts.url,
+    "--",
+    bodyFile,
+    opts.contentType,
+    String(maxRequests),
+  ], { stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
   // Stopped just before wrk's own end, while its /proc entry still exists; the watched server
   // processes are read the same way the Deno client reads them.
   let usage: ProcessUsage[] = [];
