@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { tiedCommand } from "./process.ts";
 
 async function gone(pid: number, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
