@@ -68,7 +68,6 @@ export interface ConsumerWorkerProps {
 }
 
 const PORT = 8080;
-const CONFIG_DIR = "/etc/kafka-edge";
 /** Same as the operator's default, so both modes wait as long before removing a replica. */
 const SCALE_DOWN_STABILIZATION_SECONDS = 120;
 
@@ -99,16 +98,12 @@ export class ConsumerWorker extends Construct {
       usernameSecret: keda,
     });
 
+    const kafka = this.user.client(props.kafka, name);
     const config = new kplus.ConfigMap(this, "config", {
       metadata: { name: `${name}-config`, labels },
       data: sorted({
         ...props.env,
-        KAFKA_BROKERS: props.kafka.bootstrapServers,
-        KAFKA_CLIENT_ID: name,
-        KAFKA_SASL_MECHANISM: "scram-sha-512",
-        KAFKA_SASL_USERNAME: this.user.username,
-        KAFKA_TLS: "true",
-        KAFKA_TLS_CA_FILE: `${CONFIG_DIR}/kafka-ca/ca.crt`,
+        ...kafka.env,
         GROUP_ID: this.groupId,
         TOPICS: props.topics.join(","),
         SINK: props.sink,
@@ -122,23 +117,14 @@ export class ConsumerWorker extends Construct {
       image: props.image,
       imagePullPolicy: props.imagePullPolicy,
       port: PORT,
-      env: {
-        KAFKA_SASL_PASSWORD: kplus.EnvValue.fromSecretValue({
-          secret: this.user.passwordSecret,
-          key: "password",
-        }),
-      },
+      env: kafka.secretEnv,
       envFrom: [
         kplus.Env.fromConfigMap(config),
         ...(props.secretEnv
           ? [kplus.Env.fromSecret(kplus.Secret.fromSecretName(this, "sink", props.secretEnv))]
           : []),
       ],
-      files: [{
-        volume: "kafka-ca",
-        path: `${CONFIG_DIR}/kafka-ca`,
-        source: { secret: kplus.Secret.fromSecretName(this, "ca", props.kafka.caSecretName) },
-      }],
+      files: [kafka.caFile],
       resources: props.resources ??
         { cpuRequestMillis: 100, cpuLimitMillis: 1000, memoryRequestMib: 256, memoryLimitMib: 512 },
     });

@@ -9,6 +9,9 @@ import { ApiObject, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import type { Construct } from "constructs";
 
+/** Where a service's mounted ConfigMaps and Secrets appear, one directory each. */
+export const CONFIG_DIR = "/etc/kafka-edge";
+
 /** UID/GID of the `deno` user in the denoland/deno images our Dockerfiles build on. */
 export const RUN_AS_USER = 1000;
 

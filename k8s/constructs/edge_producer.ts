@@ -8,7 +8,13 @@
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
-import { denoDeployment, onePodAtATimeBudget, type ResourceSpec, unitLabels } from "./deno_service.ts";
+import {
+  CONFIG_DIR,
+  denoDeployment,
+  onePodAtATimeBudget,
+  type ResourceSpec,
+  unitLabels,
+} from "./deno_service.ts";
 import type { KafkaEndpoint } from "./kafka_cluster.ts";
 import { ServiceUser } from "./service_user.ts";
 
@@ -50,7 +56,6 @@ export interface EdgeProducerProps {
 }
 
 const PORT = 8080;
-const CONFIG_DIR = "/etc/kafka-edge";
 
 /** The gateway and everything it needs around it. */
 export class EdgeProducer extends Construct {
@@ -75,14 +80,10 @@ export class EdgeProducer extends Construct {
         ...(t.schema ? { schema: t.schema } : {}),
       }])),
     };
+    const kafka = this.user.client(props.kafka, name);
     const env: Record<string, string> = {
       ...props.env,
-      KAFKA_BROKERS: props.kafka.bootstrapServers,
-      KAFKA_CLIENT_ID: name,
-      KAFKA_SASL_MECHANISM: "scram-sha-512",
-      KAFKA_SASL_USERNAME: this.user.username,
-      KAFKA_TLS: "true",
-      KAFKA_TLS_CA_FILE: `${CONFIG_DIR}/kafka-ca/ca.crt`,
+      ...kafka.env,
       TOPICS_FILE: `${CONFIG_DIR}/config/topics.yaml`,
       AUTH_METHODS: props.auth.join(","),
       PORT: String(PORT),
@@ -103,11 +104,7 @@ export class EdgeProducer extends Construct {
 
     const files = [
       { volume: "config", path: `${CONFIG_DIR}/config`, source: { configMap: config } },
-      {
-        volume: "kafka-ca",
-        path: `${CONFIG_DIR}/kafka-ca`,
-        source: { secret: kplus.Secret.fromSecretName(this, "ca", props.kafka.caSecretName) },
-      },
+      kafka.caFile,
       ...(props.apiKeysSecret && props.auth.includes("api-key")
         ? [{
           volume: "api-keys",
@@ -129,12 +126,7 @@ export class EdgeProducer extends Construct {
       image: props.image,
       imagePullPolicy: props.imagePullPolicy,
       port: PORT,
-      env: {
-        KAFKA_SASL_PASSWORD: kplus.EnvValue.fromSecretValue({
-          secret: this.user.passwordSecret,
-          key: "password",
-        }),
-      },
+      env: kafka.secretEnv,
       envFrom: [kplus.Env.fromConfigMap(config)],
       files,
       resources: props.resources ??

@@ -8,7 +8,18 @@
 import { ApiObject } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { Construct } from "constructs";
-import { STRIMZI_API_VERSION } from "./kafka_cluster.ts";
+import { CONFIG_DIR, type FileMount } from "./deno_service.ts";
+import { type KafkaEndpoint, STRIMZI_API_VERSION } from "./kafka_cluster.ts";
+
+/** How a service connects to Kafka as a {@link ServiceUser}; see {@link ServiceUser.client}. */
+export interface KafkaClientSettings {
+  /** lib/kafka.ts variables that are not secret (ConfigMap material). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The SCRAM password, from the Secret Strimzi's user operator writes. */
+  readonly secretEnv: Readonly<Record<string, kplus.EnvValue>>;
+  /** The cluster CA certificate that `KAFKA_TLS_CA_FILE` names. */
+  readonly caFile: FileMount;
+}
 
 /** What a principal does, which decides its ACLs. */
 export type ServiceRole =
@@ -105,5 +116,31 @@ export class ServiceUser extends Construct {
         stringData: { username: props.name },
       });
     }
+  }
+
+  /**
+   * The settings a kafka-edge service (lib/kafka.ts) needs to reach `kafka` as this user over SCRAM-SHA-512
+   * and TLS, `clientId` naming it in the brokers' logs and quotas.
+   */
+  client(kafka: KafkaEndpoint, clientId: string): KafkaClientSettings {
+    const caDir = `${CONFIG_DIR}/kafka-ca`;
+    return {
+      env: {
+        KAFKA_BROKERS: kafka.bootstrapServers,
+        KAFKA_CLIENT_ID: clientId,
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: this.username,
+        KAFKA_TLS: "true",
+        KAFKA_TLS_CA_FILE: `${caDir}/ca.crt`,
+      },
+      secretEnv: {
+        KAFKA_SASL_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: this.passwordSecret, key: "password" }),
+      },
+      caFile: {
+        volume: "kafka-ca",
+        path: caDir,
+        source: { secret: kplus.Secret.fromSecretName(this, "ca", kafka.caSecretName) },
+      },
+    };
   }
 }
