@@ -4,8 +4,9 @@
  * flight), and nothing else: no Hono, no content types, validation, auth, rate limit, ids, headers or metrics.
  * Each request's body becomes one keyless record; the answer is the gateway's v1 answer shape.
  *
- * What a one-event request costs here is what any gateway on Deno + kafkajs pays before doing any of its
- * own work, so `bench:producer` measures it beside the gateway on the same load (row `floor-single`).
+ * What one-event requests get here is what the gateway's batching on Deno + kafkajs allows before any of
+ * the gateway's own work, so `bench:producer` measures it beside the gateway on the same load (row
+ * `floor-single`).
  *
  *   deno run -A tools/bench/floor_gateway.ts --brokers 127.0.0.1:9092 --topic t --port 8090
  */

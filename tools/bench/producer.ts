@@ -473,8 +473,8 @@ function describeFloor(rows: readonly Row[]): string | undefined {
   if (floor === undefined || batched === undefined) return undefined;
   const single = eps("gw-v1-single");
   return `floor: one-event requests through Deno.serve + the gateway's batcher and kafkajs sender alone ` +
-    `reach ${fmt(floor)} events/s, ${ratio(floor, batched)!.toFixed(2)} × the gateway's batched row: the ` +
-    `most any gateway on this stack gets before doing any work of its own` +
+    `(same linger, one Produce request in flight) reach ${fmt(floor)} events/s, ` +
+    `${ratio(floor, batched)!.toFixed(2)} × the gateway's batched row, with no work of the gateway's own` +
     (single === undefined
       ? "."
       : `; the gateway's single-event row is ${ratio(single, floor)!.toFixed(2)} × it.`);
