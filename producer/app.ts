@@ -10,6 +10,7 @@ import { type ErrorCode, errorResponse, httpError, type Logger, metricsResponse 
 import type { Clock } from "@kafka-edge/lib";
 import type { Batcher, RecordOutcome } from "./core/batcher.ts";
 import type { ClusterView } from "./core/ports.ts";
+import { ACCEPTED_ENCODINGS, decodeBody, parseContentEncoding } from "./core/content_encoding.ts";
 import { bridgeAnswer, type ProduceAnswer, v1Answer } from "./core/results.ts";
 import type {
   AuthResult,
@@ -193,14 +194,36 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const started = deps.clock.now();
     const principal = c.get("principal");
     const topic = c.get("topicConfig");
-    const body = await readBody(c.req.raw, deps.limits.maxBodyBytes);
-    if (body === undefined) {
+    const encoding = parseContentEncoding(c.req.header("content-encoding") ?? null);
+    if (!encoding.ok) {
+      return errorResponse("unsupported_media_type", {
+        message:
+          `Content-Encoding ${encoding.coding.slice(0, 64)} is not supported; send ${ACCEPTED_ENCODINGS} ` +
+          "or an uncompressed body",
+        details: { supportedEncodings: ACCEPTED_ENCODINGS.split(", ") },
+        headers: { "accept-encoding": ACCEPTED_ENCODINGS },
+      });
+    }
+    const wire = await readBody(c.req.raw, deps.limits.maxBodyBytes);
+    if (wire === undefined) {
       return errorResponse("payload_too_large", {
         message: `request body exceeds ${deps.limits.maxBodyBytes} bytes`,
         details: { maxBodyBytes: deps.limits.maxBodyBytes },
       });
     }
-    metrics.bytes.inc({ topic: topic.name }, body.byteLength);
+    metrics.bytes.inc({ topic: topic.name }, wire.byteLength);
+    const decompressed = encoding.codings.length === 0
+      ? { ok: true as const, body: wire }
+      : await decodeBody(wire, encoding.codings, deps.limits.maxBodyBytes);
+    if (!decompressed.ok) {
+      return decompressed.reason === "too_large"
+        ? errorResponse("payload_too_large", {
+          message: decompressed.message,
+          details: { maxBodyBytes: deps.limits.maxBodyBytes },
+        })
+        : errorResponse("bad_request", { message: decompressed.message });
+    }
+    const body = decompressed.body;
 
     const decoded = deps.decode(topic, body, c.req.raw.headers);
     if (!decoded.ok) return reject(topic, decoded.problem);

@@ -224,6 +224,62 @@ Deno.test("a body in several chunks under the limit is read whole", async () => 
   assert.deepEqual(values, ['{"user":"a"}', '{"user":"b"}']);
 });
 
+async function compressed(text: string, format: "gzip" | "deflate"): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream(format));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+Deno.test("gzip and deflate bodies are decoded first: Kafka gets the plain events", async () => {
+  const { post, kafka } = await setup();
+  const text = '[{"user":"keita","action":"login"},{"user":"ann","action":"logout"}]';
+  for (const coding of ["gzip", "deflate", "x-gzip"] as const) {
+    const format = coding === "x-gzip" ? "gzip" : coding;
+    const res = await post("/v1/topics/logs/events", await compressed(text, format), {
+      "content-encoding": coding,
+    });
+    assert.equal(res.status, 200, coding);
+  }
+  const values = kafka.sent.flatMap((b) => b.records).map((r) => new TextDecoder().decode(r.value!));
+  assert.equal(values.filter((v) => v === '{"user":"keita","action":"login"}').length, 3);
+  const bridge = await post(
+    "/topics/logs",
+    await compressed('{"records":[{"value":{"user":"b"}}]}', "gzip"),
+    {
+      "content-type": "application/vnd.kafka.json.v2+json",
+      "content-encoding": "gzip",
+    },
+  );
+  assert.equal(bridge.status, 200, "the bridge route takes compressed bodies too");
+});
+
+Deno.test("415 with Accept-Encoding for a coding the gateway cannot decode, the body unread", async () => {
+  const { post, kafka } = await setup();
+  let pulled = 0;
+  const unread = new ReadableStream<Uint8Array>({ pull: () => void pulled++ }, { highWaterMark: 0 });
+  const res = await post("/v1/topics/logs/events", unread, { "content-encoding": "br" });
+  assert.equal(res.status, 415);
+  assert.equal(res.headers.get("accept-encoding"), "gzip, deflate");
+  const error = await errorOf(res);
+  assert.equal(error.code, "unsupported_media_type");
+  assert.match(error.message, /Content-Encoding br is not supported/);
+  assert.equal(pulled, 0, "the body was not read");
+  assert.equal(kafka.sent.length, 0);
+});
+
+Deno.test("413 for a body that expands past the limit once decoded, 400 for a corrupt one", async () => {
+  const { post, kafka } = await setup({ MAX_BODY_BYTES: "4096" });
+  // ~1 KB on the wire, 1 MB decoded.
+  const bomb = await compressed(`{"user":"${"x".repeat(1_000_000)}"}`, "gzip");
+  assert.ok(bomb.byteLength < 4096);
+  const big = await post("/v1/topics/logs/events", bomb, { "content-encoding": "gzip" });
+  assert.equal(big.status, 413);
+  assert.match((await errorOf(big)).message, /exceeds 4096 bytes once gzip-decoded/);
+  const corrupt = await post("/v1/topics/logs/events", '{"user":"not gzip"}', { "content-encoding": "gzip" });
+  assert.equal(corrupt.status, 400);
+  assert.match((await errorOf(corrupt)).message, /not valid gzip data/);
+  assert.equal(kafka.sent.length, 0);
+});
+
 Deno.test("413 for more events than MAX_EVENTS", async () => {
   const { post } = await setup({ MAX_EVENTS: "3" });
   const res = await post("/v1/topics/logs/events", "[{},{},{},{}]");

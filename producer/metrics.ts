@@ -37,7 +37,7 @@ export function createProducerMetrics(bufferBytes: () => number, bufferCapacity:
     }),
     bytes: metrics.counter({
       name: "request_bytes_total",
-      help: "request body bytes by topic",
+      help: "request body bytes by topic, as received (a compressed body counts compressed)",
       labelNames: ["topic"],
     }),
     ackLatency: metrics.histogram({

@@ -33,12 +33,16 @@ function error(description: string, retryAfter = false) {
 }
 
 const commonErrors = {
-  "400": error("malformed body (JSON syntax error with position, nesting too deep, invalid UTF-8)"),
+  "400": error(
+    "malformed body (JSON syntax error with position, nesting too deep, invalid UTF-8, corrupt gzip/deflate data)",
+  ),
   "401": error("missing or invalid credentials"),
   "403": error("the principal may not write to this topic"),
   "404": error("the topic is not configured on this gateway"),
-  "413": error("body larger than the limit, or too many or too large events"),
-  "415": error("unsupported content type or charset"),
+  "413": error("body larger than the limit (on the wire or once decoded), or too many or too large events"),
+  "415": error(
+    "unsupported content type, charset or Content-Encoding (Accept-Encoding lists the codings taken)",
+  ),
   "422": error(
     "payload violates the topic's JSON Schema (details list each JSON pointer), or a bad partition",
   ),
@@ -60,6 +64,7 @@ How each content type maps to Kafka records:
 - application/cloudevents+json, application/cloudevents-batch+json, and binary mode (ce-* HTTP headers with any body):
   CloudEvents; the partitionkey extension becomes the Kafka key and every attribute a ce_* header.
 - application/vnd.kafka.{json,binary,text}.v2+json: Kafka Bridge records with per-event key, value, partition and headers.
+Bodies may be compressed (Content-Encoding: gzip or deflate); MAX_BODY_BYTES bounds them on the wire and decoded.
 The W3C traceparent/tracestate headers are copied to every record. Clients may retry a failed request with the same
 ids; consumers deduplicate on ce_id.`;
 
@@ -70,6 +75,12 @@ export function openApiDocument(topics: readonly string[]): Record<string, unkno
     in: "path",
     required: true,
     schema: { type: "string", enum: [...topics] },
+  };
+  const contentEncodingParam = {
+    name: "Content-Encoding",
+    in: "header",
+    schema: { type: "string", examples: ["gzip", "deflate", "identity"] },
+    description: "gzip or deflate to send a compressed body; any other coding is refused with 415",
   };
   return {
     openapi: "3.1.0",
@@ -94,6 +105,7 @@ export function openApiDocument(topics: readonly string[]): Record<string, unkno
                 "same as Prefer: respond-async — answer 202 once buffered (weaker: not yet in Kafka)",
             },
             { name: "Idempotency-Key", in: "header", schema: { type: "string" } },
+            contentEncodingParam,
             { name: "Prefer", in: "header", schema: { type: "string", examples: ["respond-async"] } },
           ],
           requestBody: {
@@ -135,7 +147,7 @@ export function openApiDocument(topics: readonly string[]): Record<string, unkno
           summary: "Strimzi Kafka Bridge compatible produce",
           description:
             "Same request and response bodies as the Strimzi Kafka Bridge, with honest statuses: 207 when some records failed, 503 when none was acknowledged.",
-          parameters: [topicParam],
+          parameters: [topicParam, contentEncodingParam],
           requestBody: {
             required: true,
             content: {

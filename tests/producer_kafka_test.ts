@@ -29,11 +29,12 @@ for (const client of ["kafkajs", "platformatic"] as const) {
         { topic: "ce", numPartitions: 2 },
         { topic: "bridge", numPartitions: 3 },
         { topic: "python", numPartitions: 1 },
+        { topic: "shipped", numPartitions: 1 },
       ]);
       const dir = await Deno.makeTempDir();
       await Deno.writeTextFile(
         `${dir}/topics.yaml`,
-        "topics:\n  logs: { keyPointer: /user }\n  ce: {}\n  bridge: {}\n  python: {}\n",
+        "topics:\n  logs: { keyPointer: /user }\n  ce: {}\n  bridge: {}\n  python: {}\n  shipped: {}\n",
       );
       await using gw = await startGateway({
         KAFKA_BROKERS: k.bootstrap,
@@ -127,6 +128,23 @@ for (const client of ["kafkajs", "platformatic"] as const) {
             }
           }
           assert.deepEqual(JSON.parse(two.value!), { user: "keita", action: "logout" });
+        },
+      );
+
+      await t.step(
+        "a gzip-compressed NDJSON body, as a log shipper sends it, is stored decoded",
+        async () => {
+          const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ level: "info", n: i }));
+          const gzip = new Blob([lines.join("\n")]).stream().pipeThrough(new CompressionStream("gzip"));
+          const res = await fetch(`${gw.url}/v1/topics/shipped/events`, {
+            method: "POST",
+            body: new Uint8Array(await new Response(gzip).arrayBuffer()),
+            headers: { "content-type": "application/x-ndjson", "content-encoding": "gzip" },
+          });
+          assert.equal(res.status, 200, await res.clone().text());
+          assert.equal((await res.json()).succeeded, 200);
+          const stored = await readTopic(k.bootstrap, "shipped");
+          assert.deepEqual(stored.map((r) => r.value), lines, "each line, decoded, in order");
         },
       );
 
