@@ -27,6 +27,17 @@ const validPayload = fc.record({
   action: fc.constantFrom("login", "logout"),
 });
 
+async function gzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Compressed bodies: a zip bomb (~50 KB that inflates to 50 MB) and a valid gzip body to corrupt. */
+const COMPRESSED = {
+  bomb: await gzip(enc.encode(`"${"x".repeat(50_000_000)}"`)),
+  valid: await gzip(enc.encode('[{"user":"a","action":"login"},{"user":"b","action":"logout"}]')),
+};
+
 function arbitraries(key: string) {
   const auth = { "x-api-key": key };
   const json = { ...auth, "content-type": "application/json" };
@@ -43,6 +54,8 @@ function arbitraries(key: string) {
     fc.integer({ min: 1_100_000, max: 1_500_000 }).map((n) =>
       req("oversized", events, json, enc.encode(`"${"x".repeat(n)}"`))
     ),
+    // A zip bomb: small on the wire, past the limit once decoded.
+    fc.constant(req("gzip-bomb", events, { ...json, "content-encoding": "gzip" }, COMPRESSED.bomb)),
     fc.integer({ min: 600, max: 2000 }).map((chunks) =>
       req("oversized-chunked", events, json, () =>
         new ReadableStream({
@@ -66,6 +79,17 @@ function arbitraries(key: string) {
     // Arbitrary text and bytes as JSON.
     fc.string({ unit: "binary", maxLength: 200 }).map((s) => req("random-text", events, json, enc.encode(s))),
     fc.uint8Array({ maxLength: 300 }).map((b) => req("random-bytes", events, json, b)),
+    // Compressed bodies that are cut short, have a flipped byte, or use a coding the gateway does not take.
+    fc.tuple(fc.nat(), fc.nat(), fc.constantFrom("gzip", "x-gzip", "deflate", "gzip, gzip")).map(
+      ([cut, flip, coding]) => {
+        const body = COMPRESSED.valid.slice(0, 1 + cut % COMPRESSED.valid.byteLength);
+        body[flip % body.byteLength] ^= 0x5a;
+        return req("bad-gzip", events, { ...json, "content-encoding": coding }, body);
+      },
+    ),
+    fc.constantFrom("br", "zstd", "compress", "gzip, br", "*").map((coding) =>
+      req("unknown-encoding", events, { ...json, "content-encoding": coding }, COMPRESSED.valid)
+    ),
     // Deep nesting, from just over the limit to very deep.
     fc.integer({ min: 65, max: 5_000 }).map((d) =>
       req("deep", events, json, enc.encode("[".repeat(d) + "]".repeat(d)))
