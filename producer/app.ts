@@ -11,6 +11,7 @@ import type { Clock } from "@kafka-edge/lib";
 import type { Batcher, RecordOutcome } from "./core/batcher.ts";
 import type { ClusterView } from "./core/ports.ts";
 import { ACCEPTED_ENCODINGS, decodeBody, parseContentEncoding } from "./core/content_encoding.ts";
+import { readCapped } from "./core/read_capped.ts";
 import { bridgeAnswer, type ProduceAnswer, v1Answer } from "./core/results.ts";
 import type {
   AuthResult,
@@ -318,35 +319,12 @@ export const APP_ERROR_CODES: readonly ErrorCode[] = [
 
 /**
  * A request body of at most `max` bytes, or undefined when it is larger. A declared Content-Length over
- * `max` is refused unread; otherwise the stream is read chunk by chunk and, once it passes `max`,
- * cancelled, so an oversized upload stops there instead of being left to the server to drain. A body that
- * arrives in one chunk (most do) is used as it is, without a copy.
+ * `max` is refused unread; otherwise the upload is cancelled once it passes `max` ({@link readCapped})
+ * instead of being left to the server to drain.
  */
 export async function readBody(req: Request, max: number): Promise<Uint8Array | undefined> {
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > max) return undefined;
   if (req.body === null) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!(value instanceof Uint8Array)) throw new TypeError("request body chunks must be Uint8Array");
-    size += value.byteLength;
-    if (size > max) {
-      // Not awaited: a client that stops sending must not hold this answer.
-      reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
+  return await readCapped(req.body.getReader(), max);
 }

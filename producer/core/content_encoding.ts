@@ -11,6 +11,8 @@
  * @module
  */
 
+import { readCapped } from "./read_capped.ts";
+
 /** A coding the gateway decodes. */
 export type Coding = "gzip" | "deflate";
 
@@ -75,34 +77,21 @@ async function inflate(input: Uint8Array, coding: Coding, max: number): Promise<
   })();
   // Its failures are the reader's too (a corrupt stream errors both ends); they are reported from there.
   feeding.catch(() => {});
-  const chunks: Uint8Array[] = [];
-  let size = 0;
+  let body: Uint8Array | undefined;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        reader.cancel().catch(() => {});
-        return {
-          ok: false,
-          reason: "too_large",
-          message: `the request body exceeds ${max} bytes once ${coding}-decoded`,
-        };
-      }
-      chunks.push(value);
-    }
-    await feeding;
+    body = await readCapped(reader, max);
+    // Over the limit the reader was cancelled, which fails the feeding too: nothing to wait for then.
+    if (body !== undefined) await feeding;
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, reason: "corrupt", message: `the request body is not valid ${coding} data: ${why}` };
   }
-  if (chunks.length === 1) return { ok: true, body: chunks[0] };
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
+  if (body === undefined) {
+    return {
+      ok: false,
+      reason: "too_large",
+      message: `the request body exceeds ${max} bytes once ${coding}-decoded`,
+    };
   }
-  return { ok: true, body: out };
+  return { ok: true, body };
 }
