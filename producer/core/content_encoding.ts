@@ -1,8 +1,8 @@
 /**
  * Content-Encoding of request bodies (RFC 9110 §8.4). Log shippers compress what they send (Fluent Bit's
- * `compress gzip`, Vector's `compression = "gzip"`, the OpenTelemetry collector's gzip default): the gateway
- * takes gzip and deflate, and refuses any other coding with 415 and an `Accept-Encoding` listing what it
- * takes (RFC 7694) instead of failing later on the bytes as malformed JSON.
+ * `compress gzip`, Vector's `compression = "gzip"`): the gateway takes gzip and deflate, and refuses any
+ * other coding with 415 and an `Accept-Encoding` listing what it takes (RFC 7694) instead of failing later
+ * on the bytes as malformed JSON.
  *
  * The body limit holds for the decoded bytes as well as for the bytes on the wire, checked while decoding:
  * a small compressed body cannot expand past it (a "zip bomb"). Input is fed to the decompressor in small
