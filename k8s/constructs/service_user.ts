@@ -120,7 +120,8 @@ export class ServiceUser extends Construct {
 
   /**
    * The settings a kafka-edge service (lib/kafka.ts) needs to reach `kafka` as this user over SCRAM-SHA-512
-   * and TLS, `clientId` naming it in the brokers' logs and quotas.
+   * and TLS, `clientId` naming it in the brokers' logs and quotas. Once per user: the CA Secret reference
+   * it makes is a child construct with a fixed id.
    */
   client(kafka: KafkaEndpoint, clientId: string): KafkaClientSettings {
     const caDir = `${CONFIG_DIR}/kafka-ca`;
