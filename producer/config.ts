@@ -55,7 +55,8 @@ const fields = {
   BUFFER_BYTES: int({ min: 65_536 }).default(64 * 1024 * 1024).describe(
     "bytes held for Kafka at once; beyond: 429",
   ),
-  LINGER: duration({ min: 0, max: 1000 }).default(2),
+  LINGER: duration({ min: 0, max: 1000 }).default(2)
+    .describe("how long a batch waits for company while another send is in flight; none when Kafka is idle"),
   MAX_BATCH_BYTES: int({ min: 1024 }).default(1_000_000).describe("below the brokers' message.max.bytes"),
   REQUEST_TIMEOUT: duration({ min: 100 }).default(10_000).describe(
     "how long a request waits for Kafka's ack",

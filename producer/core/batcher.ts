@@ -2,8 +2,11 @@
  * Coalesces records from concurrent requests into one batch per topic-partition, and the batches of all
  * partitions that are ready into one `sendMany` (a round), which the client packs into one request per broker.
  *
- * - A partition's records wait at most `lingerMs`, or less once `maxBatchBytes` are queued; when a round
- *   goes, it takes every partition with records and no send in flight, lingering or not.
+ * - While no send is in flight the broker is idle and waiting for company would only add latency: records
+ *   go at the end of the event-loop turn, together with everything else that arrived in it. While some send
+ *   is in flight, a partition's records wait at most `lingerMs` (less once `maxBatchBytes` are queued) or
+ *   until the last send settles. A round takes every partition with records and no send in flight,
+ *   lingering or not.
  * - At most one send per partition is in flight: that keeps per-key order without relying on the client's
  *   idempotent retries, and records that arrive meanwhile form the next batch (natural batching under load).
  * - Each batch of a round is answered on its own: a partition the broker's answer does not cover fails
@@ -26,7 +29,7 @@ export interface BatcherOptions {
   readonly cluster: ClusterView;
   readonly budget: ByteBudget;
   readonly clock?: Clock;
-  /** How long the first record of a partition batch waits for company. */
+  /** How long the first record of a partition batch waits for company while another send is in flight. */
   readonly lingerMs: number;
   /** A partition batch is sent once it holds this many bytes, and never grows beyond it. */
   readonly maxBatchBytes: number;
@@ -93,6 +96,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
   const lanes = new Map<string, Lane>();
   const sticky = new Map<string, number>();
   let draining = false;
+  let roundsInFlight = 0;
 
   function laneFor(topic: string, partition: number): Lane {
     const id = laneId(topic, partition);
@@ -128,10 +132,11 @@ export function createBatcher(opts: BatcherOptions): Batcher {
     if (lane.queuedBytes >= opts.maxBatchBytes || draining) {
       flush();
     } else if (lane.timer === undefined) {
+      // A zero timer fires after this turn's I/O, so the requests already read still ride along.
       lane.timer = clock.setTimeout(() => {
         lane.timer = undefined;
         flush();
-      }, opts.lingerMs);
+      }, roundsInFlight === 0 ? 0 : opts.lingerMs);
     }
   }
 
@@ -179,6 +184,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
 
     const started = clock.now();
     const settle = (resultOf: (i: number) => BatchResult) => {
+      roundsInFlight--;
       const ms = clock.now() - started;
       const results = round.map((_, i) => resultOf(i));
       // Free bytes and lanes before answering, so a client retrying at once is not refused.
@@ -199,13 +205,14 @@ export function createBatcher(opts: BatcherOptions): Batcher {
           for (const p of batch) answer(p, outcome);
         }
       });
-      // Whatever queued meanwhile has already waited a full send: go now rather than linger again.
+      // Whatever queued meanwhile has already waited a full send: go now rather than linger again. Once
+      // the last send settled, partitions lingering for company go too: the broker is idle.
       let queued = false;
       for (const { lane } of round) {
         if (lane.queue.length > 0) queued = true;
         else if (!lane.inFlight) lanes.delete(laneId(lane.topic, lane.partition));
       }
-      if (queued) flush();
+      if (queued || (roundsInFlight === 0 && lanes.size > 0)) flush();
     };
     const failed = (err: unknown): BatchResult => ({
       ok: false,
@@ -213,6 +220,7 @@ export function createBatcher(opts: BatcherOptions): Batcher {
         ? err
         : new ProduceError("kafka_unavailable", `Kafka send failed: ${errorMessage(err)}`, true),
     });
+    roundsInFlight++;
     let sending: Promise<readonly BatchResult[]>;
     try {
       sending = opts.sender.sendMany(

@@ -90,16 +90,19 @@ function outcomes(a: ReturnType<ReturnType<typeof createBatcher>["produce"]>): P
   return a.outcomes;
 }
 
-Deno.test("batcher coalesces concurrent requests into one batch per partition, one round, after the linger", async () => {
+Deno.test("batcher coalesces the requests of one turn into one batch per partition, one round, when idle", async () => {
   const { clock, s, batcher } = setup();
   const deadline = clock.now() + 10_000;
   const r1 = outcomes(batcher.produce("t", [rec("a", 0), rec("b", 1)], deadline));
   const r2 = outcomes(batcher.produce("t", [rec("c", 0)], deadline));
-  await clock.advance(4);
-  assert.equal(s.calls.length, 0, "nothing is sent before the linger ends");
-  await clock.advance(1);
+  assert.equal(s.calls.length, 0, "nothing is sent before the turn ends");
+  await clock.advance(0);
   assert.deepEqual(s.calls.map((c) => [c.batch.partition, c.batch.records.length]).sort(), [[0, 2], [1, 1]]);
-  assert.equal(s.rounds.length, 1, "both partitions go in one sendMany");
+  assert.equal(
+    s.rounds.length,
+    1,
+    "both partitions go in one sendMany, without a linger: nothing was in flight",
+  );
   assert.equal(s.rounds[0].timeoutMs, 1000);
   s.ackAll();
   const [o1, o2] = await Promise.all([r1, r2]);
@@ -108,6 +111,47 @@ Deno.test("batcher coalesces concurrent requests into one batch per partition, o
     o2[0].ok && o1[0].ok && BigInt(o2[0].offset) === BigInt(o1[0].offset) + 1n,
     "offsets follow order",
   );
+});
+
+Deno.test("batcher lingers for company only while another send is in flight", async () => {
+  const { clock, s, batcher } = setup();
+  const deadline = clock.now() + 10_000;
+  const first = outcomes(batcher.produce("t", [rec("a", 0)], deadline));
+  await clock.advance(0);
+  assert.equal(s.rounds.length, 1);
+  const r1 = outcomes(batcher.produce("t", [rec("b", 1)], deadline));
+  await clock.advance(4);
+  const r2 = outcomes(batcher.produce("t", [rec("c", 1), rec("d", 2)], deadline));
+  await clock.advance(0);
+  assert.equal(s.rounds.length, 1, "partitions 1 and 2 wait for company while partition 0 is in flight");
+  await clock.advance(1);
+  assert.equal(s.rounds.length, 2, "they go when partition 1's linger ends");
+  assert.deepEqual(s.rounds[1].batches.map((b) => [b.partition, b.records.length]).sort(), [[1, 2], [2, 1]]);
+  s.ackAll();
+  await Promise.all([first, r1, r2]);
+});
+
+Deno.test("batcher sends lingering partitions as soon as the last send in flight settles", async () => {
+  const { clock, s, batcher } = setup();
+  const deadline = clock.now() + 10_000;
+  const first = outcomes(batcher.produce("t", [rec("a", 0)], deadline));
+  await clock.advance(0);
+  const lingering = outcomes(batcher.produce("t", [rec("b", 1)], deadline));
+  await clock.advance(2);
+  assert.equal(s.rounds.length, 1);
+  s.ackAll();
+  await first;
+  await clock.advance(0);
+  assert.equal(
+    s.rounds.length,
+    2,
+    "the broker is idle again: partition 1 goes without waiting out its linger",
+  );
+  assert.deepEqual(s.rounds[1].batches.map((b) => b.partition), [1]);
+  await clock.advance(10);
+  assert.equal(s.rounds.length, 2, "its linger timer was cancelled");
+  s.ackAll();
+  assert.ok((await lingering)[0].ok);
 });
 
 Deno.test("batcher flushes at maxBatchBytes without waiting for the linger", async () => {
@@ -242,17 +286,20 @@ Deno.test("drain sends queued records at once, waits for in-flight sends, then r
 Deno.test("a round takes every partition with records and no send in flight, lingering or not", async () => {
   const { clock, s, batcher } = setup({ maxBatchBytes: 1000 });
   const deadline = clock.now() + 10_000;
+  const busy = outcomes(batcher.produce("t", [rec("z", 2)], deadline));
+  await clock.advance(0);
+  assert.equal(s.rounds.length, 1, "partition 2 is in flight from now on");
   const lingering = outcomes(batcher.produce("t", [rec("a", 1)], deadline));
   await clock.advance(1);
-  assert.equal(s.rounds.length, 0);
+  assert.equal(s.rounds.length, 1);
   const full = outcomes(batcher.produce("t", [rec("x".repeat(1000), 0)], deadline));
   await clock.advance(0);
-  assert.equal(s.rounds.length, 1, "partition 0 is full: it goes now, and partition 1 rides along");
-  assert.deepEqual(s.rounds[0].batches.map((b) => b.partition).sort(), [0, 1]);
+  assert.equal(s.rounds.length, 2, "partition 0 is full: it goes now, and partition 1 rides along");
+  assert.deepEqual(s.rounds[1].batches.map((b) => b.partition).sort(), [0, 1]);
   await clock.advance(10);
-  assert.equal(s.rounds.length, 1, "partition 1's linger timer was cancelled");
+  assert.equal(s.rounds.length, 2, "partition 1's linger timer was cancelled");
   s.ackAll();
-  assert.ok((await lingering)[0].ok && (await full)[0].ok);
+  assert.ok((await lingering)[0].ok && (await full)[0].ok && (await busy)[0].ok);
 });
 
 Deno.test("a partition in flight is not re-sent in the next round; it goes after its own ack", async () => {
