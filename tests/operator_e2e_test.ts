@@ -199,11 +199,13 @@ Deno.test({
           await produce(k.bootstrap, TOPIC, 9000, ALL_PARTITIONS);
           const produced = Date.now();
           const change = await nextChange(producing, 30_000);
-          reactions.push({ fromFirst: change.at - producing, fromLast: change.at - produced });
+          const fromFirst = change.at - producing;
+          const fromLast = change.at - produced;
+          reactions.push({ fromFirst, fromLast });
+          // fromLast is negative when the operator scaled while the backlog was still being written.
           console.log(
-            `reaction: produce took ${produced - producing} ms; scale write seen ${
-              change.at - produced
-            } ms later`,
+            `reaction: produce took ${produced - producing} ms; scale write seen ${fromFirst} ms after the ` +
+              `first event was sent, ${fromLast} ms after the last`,
           );
           assert.equal(
             change.replicas,
