@@ -40,14 +40,16 @@ import {
 } from "./consumer_support.ts";
 import {
   createProgress,
+  describeLoad,
+  describeMachine,
   fmt,
   formatReport,
   formatTable,
   type GoalResult,
-  loadAverage,
   machineInfo,
   processName,
   type ProcessUsage,
+  recordLoad,
   sleep,
   takeJsonFlag,
   watchProcesses,
@@ -475,7 +477,7 @@ function rowsTable(rows: readonly Row[]): string {
 async function main(): Promise<void> {
   const cli = parseCli();
   const started = new Date();
-  const loadStart = loadAverage();
+  const load = recordLoad();
   const machine = machineInfo();
   const needPostgres = cli.rows.some((r) => r.sink === "postgres");
   const needOpenSearch = cli.rows.some((r) => r.sink === "opensearch");
@@ -508,7 +510,6 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const notes: string[] = [];
-  const loadSamples: [number, number, number][] = [loadStart];
   let filled = 0;
   let fillSeconds = NaN;
   try {
@@ -578,7 +579,7 @@ async function main(): Promise<void> {
       progress.step(`${p.label} (${setting(p)})`, perRowMs);
       const row = await measure(p, services, offsets, total, cli.rowTimeoutMs, cli.cpuProf);
       rows.push(row);
-      loadSamples.push(loadAverage());
+      load.sample();
       progress.note(
         `${row.label} (${setting(row)}): ${fmt(row.eventsPerSecond)} events/s, ${
           fmt(row.consumer ? row.consumer.cpuSeconds * 1e6 / row.events : undefined, 1)
@@ -596,14 +597,13 @@ async function main(): Promise<void> {
   }
 
   const goals = evaluateGoals(rows);
-  const loadEnd = loadAverage();
-  const maxLoad = Math.max(...loadSamples.map((l) => l[0]), loadEnd[0]);
-  if (maxLoad > machine.cpus * 1.5) {
-    notes.push(
-      `the 1-minute load average reached ${maxLoad.toFixed(2)} on ${machine.cpus} CPUs: other work may ` +
-        "have disturbed this run; treat events/s as rough and reason with CPU µs/event.",
-    );
-  }
+  const loadSummary = load.finish();
+  const loadInfo = describeLoad(
+    loadSummary,
+    machine.cpus,
+    "treat events/s as rough and reason with CPU µs/event.",
+  );
+  if (loadInfo.note) notes.push(loadInfo.note);
   notes.push(
     `SINK=noop acknowledges records untouched, so the worker never decodes them; the stdout rows ` +
       `(STDOUT_TEMPLATE="${CHEAP_TEMPLATE}", stdout on /dev/null) decode every record into its CloudEvent ` +
@@ -612,13 +612,12 @@ async function main(): Promise<void> {
   if (cli.quick) notes.push("--quick: a small topic and one setting per sink; numbers are indicative only.");
   const header = [
     `# kafka-edge consumer benchmark, ${started.toISOString()}`,
-    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Linux ${machine.kernel}`,
+    describeMachine(machine),
     `versions: Deno ${versions.deno}, Kafka ${versions.kafka} (1 KRaft node), kafkajs ${versions.kafkajs}, ` +
     `pg ${versions.pg}, PostgreSQL ${versions.postgres}, OpenSearch ${versions.opensearch}`,
     `topic: ${fmt(filled)} binary-mode CloudEvents (${EVENT_BYTES} B JSON data), ${PARTITIONS} partitions, ` +
     `filled in ${fmt(fillSeconds, 1)} s; every row: a fresh group from earliest`,
-    `load average: ${loadStart.join(" ")} at start, ${loadEnd.join(" ")} at end (max 1-min during run ` +
-    `${maxLoad.toFixed(2)})`,
+    loadInfo.line,
   ];
   console.log(formatReport(header, rowsTable(rows), goals, notes));
   if (cli.json) {
@@ -635,7 +634,7 @@ async function main(): Promise<void> {
         rowTimeoutMs: cli.rowTimeoutMs,
         stdoutTemplate: CHEAP_TEMPLATE,
       },
-      loadAverage: { start: loadStart, end: loadEnd, samples: loadSamples },
+      loadAverage: { start: loadSummary.start, end: loadSummary.end, samples: loadSummary.samples },
       rows,
       goals,
       notes,

@@ -35,15 +35,17 @@ import type { LoadResult } from "./load_client.ts";
 import { ensureWrk, runWrkLoad } from "./wrk_client.ts";
 import {
   createProgress,
+  describeLoad,
+  describeMachine,
   fmt,
   formatReport,
   formatTable,
   type GoalResult,
-  loadAverage,
   machineInfo,
   processMemory,
   processName,
   type ProcessUsage,
+  recordLoad,
   sleep,
   takeJsonFlag,
   writeJson,
@@ -510,7 +512,7 @@ function rowsTable(rows: readonly Row[]): string {
 async function main(): Promise<void> {
   const cli = parseCli();
   const started = new Date();
-  const loadStart = loadAverage();
+  const load = recordLoad();
   const machine = machineInfo();
   const versions = {
     deno: Deno.version.deno,
@@ -545,7 +547,6 @@ async function main(): Promise<void> {
   let gatewayIdle: { rssMb: number; hwmMb: number } | undefined;
   // "raw#2" is a repeat of row "raw" (see --pairs).
   const wanted = (id: string) => cli.only === undefined || cli.only.has(id.replace(/#\d+$/, ""));
-  const loadSamples: [number, number, number][] = [loadStart];
   try {
     if (cli.client === "wrk") {
       try {
@@ -586,7 +587,7 @@ async function main(): Promise<void> {
 
     const finish = (row: Row): void => {
       rows.push(row);
-      loadSamples.push(loadAverage());
+      load.sample();
       const r = row.result;
       const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
       progress.note(
@@ -870,18 +871,17 @@ async function main(): Promise<void> {
   const goals = evaluateGoals(rows);
   const floor = describeFloor(rows);
   if (floor) notes.push(floor);
-  const loadEnd = loadAverage();
-  const maxLoad = Math.max(...loadSamples.map((l) => l[0]), loadEnd[0]);
-  if (maxLoad > machine.cpus * 1.5) {
-    notes.push(
-      `the 1-minute load average reached ${maxLoad.toFixed(2)} on ${machine.cpus} CPUs: other work may ` +
-        "have disturbed this run (the bench itself accounts for about 2-3); re-run on a quiet machine.",
-    );
-  }
+  const loadSummary = load.finish();
+  const loadInfo = describeLoad(
+    loadSummary,
+    machine.cpus,
+    "the bench itself accounts for about 2-3; re-run on a quiet machine.",
+  );
+  if (loadInfo.note) notes.push(loadInfo.note);
   if (cli.quick) notes.push("--quick: short windows, numbers are indicative only.");
   const header = [
     `# kafka-edge producer benchmark, ${started.toISOString()}`,
-    `machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Linux ${machine.kernel}`,
+    describeMachine(machine),
     `versions: Deno ${versions.deno}, Kafka ${versions.kafka} (1 KRaft node), kafkajs ${versions.kafkajs}, ` +
     `bridge: ${versions.bridge}`,
     `load: ${PARTITIONS}-partition topics, ${EVENT_BYTES} B JSON events, batched = ${BATCH} events/request ` +
@@ -891,8 +891,7 @@ async function main(): Promise<void> {
     } s per row; ` +
     `HTTP load from ${cli.client === "wrk" ? "wrk (1 thread)" : "tools/bench/load_client.ts"}`,
     `gateway RSS when idle after start-up: ${fmt(gatewayIdle?.rssMb)} MB`,
-    `load average: ${loadStart.join(" ")} at start, ${loadEnd.join(" ")} at end (max 1-min during run ` +
-    `${maxLoad.toFixed(2)})`,
+    loadInfo.line,
   ];
   console.log(formatReport(header, rowsTable(rows), goals, notes));
   if (cli.json) {
@@ -911,7 +910,7 @@ async function main(): Promise<void> {
         singleConnections: SINGLE_CONNECTIONS,
         loadClient: cli.client,
       },
-      loadAverage: { start: loadStart, end: loadEnd, samples: loadSamples },
+      loadAverage: { start: loadSummary.start, end: loadSummary.end, samples: loadSummary.samples },
       gatewayIdle,
       rows,
       goals,

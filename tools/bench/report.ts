@@ -171,6 +171,64 @@ export function loadAverage(): [number, number, number] {
   return [a, b, c];
 }
 
+/** Load averages taken at the start, after each row and at the end of a benchmark run. */
+export interface LoadRecord {
+  /** Takes a sample (after a row). */
+  sample(): void;
+  /** Takes the last sample; what the report and the JSON show. */
+  finish(): LoadSummary;
+}
+
+/** What {@link LoadRecord.finish} returns. */
+export interface LoadSummary {
+  readonly start: readonly number[];
+  readonly end: readonly number[];
+  readonly samples: readonly (readonly number[])[];
+  /** Highest 1-minute load average seen. */
+  readonly max: number;
+}
+
+/** Starts recording load averages (`read` is for tests). */
+export function recordLoad(read: () => readonly number[] = loadAverage): LoadRecord {
+  const samples: (readonly number[])[] = [read()];
+  return {
+    sample() {
+      samples.push(read());
+    },
+    finish() {
+      const end = read();
+      return {
+        start: samples[0],
+        end,
+        samples,
+        max: Math.max(...samples.map((l) => l[0]), end[0]),
+      };
+    },
+  };
+}
+
+/** The report's load line, and a note when the machine was busier than the bench alone makes it. */
+export function describeLoad(
+  load: LoadSummary,
+  cpus: number,
+  advice: string,
+): { line: string; note?: string } {
+  const line =
+    `load average: ${load.start.join(" ")} at start, ${load.end.join(" ")} at end (max 1-min during ` +
+    `run ${load.max.toFixed(2)})`;
+  if (load.max <= cpus * 1.5) return { line };
+  return {
+    line,
+    note: `the 1-minute load average reached ${load.max.toFixed(2)} on ${cpus} CPUs: other work may have ` +
+      `disturbed this run; ${advice}`,
+  };
+}
+
+/** The report's machine line. */
+export function describeMachine(m: MachineInfo): string {
+  return `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB RAM, Linux ${m.kernel}`;
+}
+
 /** What the numbers were measured on. */
 export interface MachineInfo {
   readonly cpus: number;
