@@ -39,6 +39,7 @@ import {
   watchGroupCpu,
 } from "./consumer_support.ts";
 import {
+  createCleanups,
   createProgress,
   describeLoad,
   describeMachine,
@@ -493,20 +494,7 @@ async function main(): Promise<void> {
   const progress = createProgress(
     15_000 + cli.events / 40 + cli.rows.length * perRowMs + (needOpenSearch ? 20_000 : 0),
   );
-  const cleanups: (() => Promise<void>)[] = [];
-  let cleaned = false;
-  async function cleanup(): Promise<void> {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((err) => console.error(`cleanup: ${err}`));
-  }
-  const onSignal = () => {
-    progress.done();
-    console.error("# interrupted: stopping the consumers, sinks and Kafka");
-    cleanup().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const cleanups = createCleanups(progress, "the consumers, sinks and Kafka");
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -590,10 +578,8 @@ async function main(): Promise<void> {
     }
   } finally {
     progress.step("stopping", 3_000);
-    await cleanup();
+    await cleanups.run();
     progress.done();
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 
   const goals = evaluateGoals(rows);

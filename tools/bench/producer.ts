@@ -34,6 +34,7 @@ import { type Bridge, ensureBridge, startBridge } from "../bridge/bridge.ts";
 import type { LoadResult } from "./load_client.ts";
 import { ensureWrk, runWrkLoad } from "./wrk_client.ts";
 import {
+  createCleanups,
   createProgress,
   describeLoad,
   describeMachine,
@@ -526,21 +527,8 @@ async function main(): Promise<void> {
     12_000 + cli.brokerWarmupMs + rowCount * perRowMs + (cli.bridge ? 6_000 : 0) + 3_000,
   );
   const dir = await Deno.makeTempDir({ prefix: "kafka-edge-bench-" });
-  const cleanups: (() => Promise<void>)[] = [];
-  let cleaned = false;
-  async function cleanup(): Promise<void> {
-    if (cleaned) return;
-    cleaned = true;
-    for (const fn of cleanups.reverse()) await fn().catch((err) => console.error(`cleanup: ${err}`));
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-  const onSignal = () => {
-    progress.done();
-    console.error("# interrupted: stopping the gateway, bridge and Kafka");
-    cleanup().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
+  const cleanups = createCleanups(progress, "the gateway, bridge and Kafka");
+  cleanups.push(() => Deno.remove(dir, { recursive: true }).catch(() => {}));
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -862,10 +850,8 @@ async function main(): Promise<void> {
     }
   } finally {
     progress.step("stopping", 3_000);
-    await cleanup();
+    await cleanups.run();
     progress.done();
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
 
   const goals = evaluateGoals(rows);

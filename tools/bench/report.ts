@@ -229,6 +229,38 @@ export function describeMachine(m: MachineInfo): string {
   return `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB RAM, Linux ${m.kernel}`;
 }
 
+/** What a benchmark started and must stop, also when it is interrupted. */
+export interface Cleanups {
+  /** Registers a stop step; steps run last-in, first-out. */
+  push(fn: () => Promise<void>): void;
+  /** Runs every step once (a failing step is reported and the rest still run), then forgets the signals. */
+  run(): Promise<void>;
+}
+
+/**
+ * A stack of stop steps that also runs on SIGINT/SIGTERM (then exits 130), so an interrupted benchmark leaves
+ * no broker, server or temporary directory behind. `what` names them in the interrupt message.
+ */
+export function createCleanups(progress: Progress, what: string): Cleanups {
+  const steps: (() => Promise<void>)[] = [];
+  let ran = false;
+  async function run(): Promise<void> {
+    if (ran) return;
+    ran = true;
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    for (const fn of steps.reverse()) await fn().catch((err) => console.error(`cleanup: ${err}`));
+  }
+  function onSignal(): void {
+    progress.done();
+    console.error(`# interrupted: stopping ${what}`);
+    run().finally(() => Deno.exit(130));
+  }
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  return { push: (fn) => void steps.push(fn), run };
+}
+
 /** What the numbers were measured on. */
 export interface MachineInfo {
   readonly cpus: number;
