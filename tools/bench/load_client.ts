@@ -11,37 +11,7 @@
  * Prints one JSON object ({@link LoadResult}) on stdout.
  */
 import { parseArgs } from "node:util";
-import {
-  createHistogram,
-  type HistogramJson,
-  latencySummary,
-  type ProcessUsage,
-  watchProcesses,
-} from "./report.ts";
-
-/** What one load run measured; `events` counts only 2xx answers. */
-export interface LoadResult {
-  readonly connections: number;
-  readonly windowMs: number;
-  readonly requests: number;
-  readonly okRequests: number;
-  readonly events: number;
-  readonly eventsPerSecond: number;
-  readonly requestsPerSecond: number;
-  /** Non-2xx answers by status; "network" for requests that failed without an answer. */
-  readonly errors: Record<string, number>;
-  /** A sample error answer, to tell a misconfiguration from overload. */
-  readonly errorSample?: string;
-  readonly latency: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly max: number;
-  };
-  readonly histogram: HistogramJson;
-  /** This client's own usage, then the watched processes', over the window. */
-  readonly usage: ProcessUsage[];
-}
+import { type LoadResult, runClosedLoop } from "./closed_loop.ts";
 
 /** Options of {@link runLoad}. */
 export interface LoadOptions {
@@ -57,89 +27,37 @@ export interface LoadOptions {
   readonly watchPids: readonly number[];
 }
 
-/** Runs the closed-loop load; see the module comment. */
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
+/** Runs the closed-loop load; see the module comment. Non-2xx answers count by status, failures as "network". */
+export function runLoad(opts: LoadOptions): Promise<LoadResult> {
   // One client per run; hyper opens a connection for each concurrent request and keeps it alive.
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: opts.connections, http2: false });
-  const histogram = createHistogram();
-  const errors: Record<string, number> = {};
-  let errorSample: string | undefined;
-  let issued = 0;
-  let okRequests = 0;
-  let requests = 0;
-  const t0 = performance.now();
-  const windowStart = t0 + opts.warmupMs;
-  const windowEnd = windowStart + opts.durationMs;
-  // A request hanging past the window must not hold the run open: abort stragglers after a grace period.
-  const abort = new AbortController();
-  const hardStop = setTimeout(() => abort.abort(), opts.warmupMs + opts.durationMs + 15_000);
-  let watch: ReturnType<typeof watchProcesses> | undefined;
-  const windowTimer = setTimeout(() => watch = watchProcesses([Deno.pid, ...opts.watchPids]), opts.warmupMs);
-  let usage: ProcessUsage[] = [];
-  const endTimer = setTimeout(() => usage = watch?.stop() ?? [], opts.warmupMs + opts.durationMs);
   const headers = { "content-type": opts.contentType };
-
-  async function loop(): Promise<void> {
-    while (performance.now() < windowEnd && issued < opts.maxRequests && !abort.signal.aborted) {
-      issued++;
-      const started = performance.now();
-      let status: string;
-      let text = "";
+  return runClosedLoop(
+    {
+      loops: opts.connections,
+      eventsPerOperation: opts.events,
+      warmupMs: opts.warmupMs,
+      durationMs: opts.durationMs,
+      maxIssues: opts.maxRequests,
+      watchPids: opts.watchPids,
+    },
+    async (signal) => {
       try {
-        const res = await fetch(opts.url, {
-          method: "POST",
-          body: opts.body,
-          headers,
-          client,
-          signal: abort.signal,
-        });
-        status = String(res.status);
-        if (res.ok) await res.body?.cancel();
-        else text = await res.text();
+        const res = await fetch(opts.url, { method: "POST", body: opts.body, headers, client, signal });
+        if (res.ok) {
+          await res.body?.cancel();
+          return { ok: true };
+        }
+        const status = String(res.status);
+        return { ok: false, kind: status, sample: `${status} ${(await res.text()).slice(0, 300)}` };
       } catch (err) {
-        status = "network";
-        text = err instanceof Error ? err.message : String(err);
-      }
-      const ended = performance.now();
-      if (ended < windowStart || ended > windowEnd) continue;
-      requests++;
-      if (status.startsWith("2")) {
-        okRequests++;
-        histogram.record(ended - started);
-      } else {
-        errors[status] = (errors[status] ?? 0) + 1;
-        errorSample ??= `${status} ${text.slice(0, 300)}`;
         // Refused or broken connections fail instantly: do not spin on them.
-        if (status === "network") await new Promise((r) => setTimeout(r, 10));
+        const text = err instanceof Error ? err.message : String(err);
+        return { ok: false, kind: "network", sample: `network ${text.slice(0, 300)}`, pauseMs: 10 };
       }
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({ length: opts.connections }, loop));
-  } finally {
-    clearTimeout(hardStop);
-    clearTimeout(windowTimer);
-    clearTimeout(endTimer);
-    if (usage.length === 0) usage = watch?.stop() ?? [];
-    client.close();
-  }
-  const windowMs = Math.min(opts.durationMs, performance.now() - windowStart);
-  const seconds = windowMs / 1000;
-  return {
-    connections: opts.connections,
-    windowMs,
-    requests,
-    okRequests,
-    events: okRequests * opts.events,
-    eventsPerSecond: okRequests * opts.events / seconds,
-    requestsPerSecond: requests / seconds,
-    errors,
-    errorSample,
-    latency: latencySummary(histogram),
-    histogram: histogram.toJSON(),
-    usage,
-  };
+    },
+    () => client.close(),
+  );
 }
 
 if (import.meta.main) {

@@ -31,7 +31,7 @@ import {
 import { Kafka, logLevel } from "kafkajs";
 import { silenceKafkajsTimerWarning } from "@kafka-edge/lib";
 import { type Bridge, ensureBridge, startBridge } from "../bridge/bridge.ts";
-import type { LoadResult } from "./load_client.ts";
+import type { LoadResult } from "./closed_loop.ts";
 import { ensureWrk, runWrkLoad } from "./wrk_client.ts";
 import {
   createCleanups,

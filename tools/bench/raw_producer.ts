@@ -13,8 +13,7 @@ import { parseArgs } from "node:util";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { ProduceAcks, Producer } from "@platformatic/kafka";
 import { kafkaSocketFactory, silenceKafkajsTimerWarning } from "@kafka-edge/lib";
-import type { LoadResult } from "./load_client.ts";
-import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
+import { type LoadResult, runClosedLoop } from "./closed_loop.ts";
 
 /** Options of {@link runRawProducer}. */
 export interface RawProducerOptions {
@@ -98,77 +97,35 @@ async function platformaticClient(opts: RawProducerOptions): Promise<{ send: Sen
   };
 }
 
-/** Runs the raw producer load; latency is per send of one batch. */
+/** Runs the raw producer load; latency is per send of one batch, failures count as "kafka". */
 export async function runRawProducer(opts: RawProducerOptions): Promise<LoadResult> {
   const client = opts.client === "platformatic" ? await platformaticClient(opts) : await kafkajsClient(opts);
   const value = Buffer.from(opts.event);
-  const histogram = createHistogram();
-  const errors: Record<string, number> = {};
-  let errorSample: string | undefined;
-  let issued = 0;
-  let okRequests = 0;
-  let requests = 0;
   let next = 0;
-  const t0 = performance.now();
-  const windowStart = t0 + opts.warmupMs;
-  const windowEnd = windowStart + opts.durationMs;
-  let watch: ReturnType<typeof watchProcesses> | undefined;
-  let usage: ProcessUsage[] = [];
-  const windowTimer = setTimeout(() => watch = watchProcesses([Deno.pid, ...opts.watchPids]), opts.warmupMs);
-  const endTimer = setTimeout(() => usage = watch?.stop() ?? [], opts.warmupMs + opts.durationMs);
-
-  async function loop(): Promise<void> {
-    while (performance.now() < windowEnd && issued < opts.maxSends) {
-      issued++;
+  return await runClosedLoop(
+    {
+      loops: opts.concurrency,
+      eventsPerOperation: opts.batch * opts.partitionsPerCall,
+      warmupMs: opts.warmupMs,
+      durationMs: opts.durationMs,
+      maxIssues: opts.maxSends,
+      watchPids: opts.watchPids,
+    },
+    async () => {
       // Like the gateway's batcher: a whole batch goes to one partition, partitions taken in turn.
       const partitions = Array.from({ length: opts.partitionsPerCall }, () => next++ % opts.partitions);
       const messages = partitions.flatMap((partition) =>
         Array.from({ length: opts.batch }, () => ({ partition, value }))
       );
-      const started = performance.now();
-      let ok = true;
       try {
         await client.send(messages);
+        return { ok: true };
       } catch (err) {
-        ok = false;
-        errorSample ??= err instanceof Error ? err.message : String(err);
+        return { ok: false, kind: "kafka", sample: err instanceof Error ? err.message : String(err) };
       }
-      const ended = performance.now();
-      if (ended < windowStart || ended > windowEnd) continue;
-      requests++;
-      if (ok) {
-        okRequests++;
-        histogram.record(ended - started);
-      } else {
-        errors.kafka = (errors.kafka ?? 0) + 1;
-      }
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({ length: opts.concurrency }, loop));
-  } finally {
-    clearTimeout(windowTimer);
-    clearTimeout(endTimer);
-    if (usage.length === 0) usage = watch?.stop() ?? [];
-    await client.close();
-  }
-  const windowMs = Math.min(opts.durationMs, performance.now() - windowStart);
-  const seconds = windowMs / 1000;
-  return {
-    connections: opts.concurrency,
-    windowMs,
-    requests,
-    okRequests,
-    events: okRequests * opts.batch * opts.partitionsPerCall,
-    eventsPerSecond: okRequests * opts.batch * opts.partitionsPerCall / seconds,
-    requestsPerSecond: requests / seconds,
-    errors,
-    errorSample,
-    latency: latencySummary(histogram),
-    histogram: histogram.toJSON(),
-    usage,
-  };
+    },
+    () => client.close(),
+  );
 }
 
 if (import.meta.main) {

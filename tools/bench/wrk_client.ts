@@ -8,7 +8,8 @@
  * both are bounded by time (`-d`) and the measured one also by `maxRequests`.
  */
 import { ensureCommand, tiedCommand } from "@kafka-edge/lib/testing";
-import type { LoadOptions, LoadResult } from "./load_client.ts";
+import type { LoadResult } from "./closed_loop.ts";
+import type { LoadOptions } from "./load_client.ts";
 import { createHistogram, latencySummary, type ProcessUsage, watchProcesses } from "./report.ts";
 
 const SCRIPT = new URL("./wrk_load.lua", import.meta.url).pathname;
