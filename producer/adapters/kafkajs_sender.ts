@@ -54,11 +54,28 @@ export function toMessage(record: OutboundRecord, partition: number, lean = fals
   return { partition, key: bytes(record.key), value: bytes(record.value), headers };
 }
 
+/**
+ * Broker answers about the producer's own idempotence state, not about the records: the gateway answers
+ * them like an outage (503), never as a rejection of the events.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  "OUT_OF_ORDER_SEQUENCE_NUMBER",
+  "DUPLICATE_SEQUENCE_NUMBER",
+  "INVALID_PRODUCER_EPOCH",
+  "UNKNOWN_PRODUCER_ID",
+  "INVALID_PRODUCER_ID_MAPPING",
+]);
+
+function isProducerStateError(err: unknown): boolean {
+  const e = err as { name?: string; type?: string };
+  return e?.name === "KafkaJSProtocolError" && PRODUCER_STATE_ERRORS.has(e.type ?? "");
+}
+
 /** Classifies a kafkajs failure: retriable ones become 503, the rest a per-event rejection. */
 export function classifyKafkaError(err: unknown): ProduceError {
   const e = err as { name?: string; message?: string; retriable?: boolean; type?: string; cause?: unknown };
   const message = e?.message ?? String(err);
-  if (e?.retriable === false && e?.name === "KafkaJSProtocolError") {
+  if (e?.retriable === false && e?.name === "KafkaJSProtocolError" && !isProducerStateError(err)) {
     return new ProduceError("kafka_rejected", `Kafka rejected the records: ${e.type ?? message}`, false);
   }
   return new ProduceError("kafka_unavailable", `Kafka is unavailable: ${message}`, true);
@@ -79,7 +96,22 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     // Idempotent kafkajs retries forever; cap the backoff so a send resumes within ~2 s of recovery.
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 2000 },
   });
-  /** One `producer.sendBatch`; throws a {@link ProduceError} when kafkajs fails the call. */
+  /**
+   * Batches whose send failed without a verdict (timeout, connection lost or refused), by topic-partition.
+   * The broker may have written such a batch, and kafkajs did not advance the partition's idempotent
+   * sequence, so a *different* next batch would reuse its sequence numbers: the broker would take it for the
+   * duplicate of the written one and acknowledge it with that one's offset — acknowledged, never written
+   * (seen under a network cut) — or refuse it as out of order. So the failed batch is sent again, unchanged,
+   * before anything else on its partition: written already, it is recognised as the duplicate it is;
+   * otherwise it is written now (its events were answered 503: a client retry makes a duplicate, never a
+   * loss). Memory: at most one batch (≤ MAX_BATCH_BYTES) per partition.
+   */
+  const unsettled = new Map<string, PartitionBatch>();
+
+  /**
+   * One `producer.sendBatch`; throws a {@link ProduceError} when kafkajs fails the call. A single-batch call
+   * settles or records its batch in `unsettled`; a failed multi-batch call is re-sent one batch per call.
+   */
   async function sendBatch(batches: readonly PartitionBatch[], timeoutMs: number): Promise<BatchResult[]> {
     // kafkajs keeps only the last entry of a topic named twice in topicMessages: one entry per topic.
     const byTopic = new Map<string, Message[]>();
@@ -96,12 +128,23 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (err) {
-      throw classifyKafkaError(err);
+      const error = classifyKafkaError(err);
+      if (batches.length === 1) {
+        // A refusal (the record's fault) or a producer-state answer is a verdict: nothing was written under
+        // these sequence numbers. Anything else may have been.
+        if (error.retriable && !isProducerStateError(err)) {
+          unsettled.set(partitionKey(batches[0]), batches[0]);
+        } else unsettled.delete(partitionKey(batches[0]));
+      }
+      throw error;
     }
-    return batches.map(({ topic, partition }): BatchResult => {
+    if (batches.length === 1) unsettled.delete(partitionKey(batches[0]));
+    return batches.map((b): BatchResult => {
+      const { topic, partition } = b;
       const mine = result.filter((m) => m.topicName === topic && m.partition === partition);
       if (mine.length !== 1 || mine[0].errorCode !== 0 || mine[0].baseOffset === undefined) {
         log.error("kafka acknowledgement does not cover the batch", { topic, partition, result });
+        unsettled.set(partitionKey(b), b); // no word on it: it may be written
         return {
           ok: false,
           error: new ProduceError("kafka_rejected", "Kafka's acknowledgement did not cover the batch", true),
@@ -109,6 +152,20 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
       }
       return { ok: true, baseOffset: BigInt(mine[0].baseOffset) };
     });
+  }
+
+  async function replayUnsettled(batches: readonly PartitionBatch[], timeoutMs: number): Promise<void> {
+    for (const b of batches) {
+      const pending = unsettled.get(partitionKey(b));
+      if (pending === undefined) continue;
+      log.warn("re-sending a batch whose send failed without a verdict before the next one", {
+        topic: pending.topic,
+        partition: pending.partition,
+        records: pending.records.length,
+      });
+      // Throws while Kafka is still unreachable: then the new batches are not sent either (503).
+      await sendBatch([pending], timeoutMs);
+    }
   }
 
   return {
@@ -119,15 +176,19 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
     async disconnect() {
       await producer.disconnect();
     },
-    sendMany(batches, timeoutMs) {
+    async sendMany(batches, timeoutMs) {
+      await replayUnsettled(batches, timeoutMs);
       // kafkajs fails the whole call on the first partition error, with no word on the others: some may be
-      // written. It also rewinds the idempotent sequence of every partition of the failed request, so the
-      // next, different batch on a written partition could reuse its sequence numbers and be taken by the
-      // broker for a duplicate: acknowledged, never written. Re-sending each batch alone, unchanged, restores
-      // both: a written one is recognised as the duplicate it is (original offset), an unwritten one is
-      // written, and only the partition at fault fails. (A partition on another broker, whose request
-      // succeeded, is not rewound: it is written twice — a duplicate, never a loss.)
-      return sendOrEachAlone(batches, (b) => sendBatch(b, timeoutMs), log);
+      // written. It also rewinds the idempotent sequence of every partition of the failed request (see
+      // `unsettled`). Re-sending each batch alone, unchanged, restores both: a written one is recognised as
+      // the duplicate it is (original offset), an unwritten one is written, and only the partition at fault
+      // fails. (A partition on another broker, whose request succeeded, is not rewound: it is written twice
+      // — a duplicate, never a loss.)
+      return await sendOrEachAlone(batches, (b) => sendBatch(b, timeoutMs), log);
     },
   };
+}
+
+function partitionKey(b: PartitionBatch): string {
+  return `${b.topic}\u0000${b.partition}`;
 }

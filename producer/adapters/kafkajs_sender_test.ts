@@ -7,7 +7,7 @@ import { Buffer } from "node:buffer";
 import type { Kafka, ProducerBatch, RecordMetadata } from "kafkajs";
 import { createLogger } from "@kafka-edge/lib";
 import type { PartitionBatch } from "../core/ports.ts";
-import { createKafkajsSender, toMessage } from "./kafkajs_sender.ts";
+import { classifyKafkaError, createKafkajsSender, toMessage } from "./kafkajs_sender.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -170,4 +170,110 @@ Deno.test("with the lean record, a record goes to kafkajs as it is: the same byt
   assert.equal(m.key, record.key);
   assert.equal(m.value, record.value);
   assert.equal(m.headers as unknown, record.headers);
+});
+
+/**
+ * kafkajs' idempotent producer and one broker, as far as sequence numbers go: the producer numbers each
+ * partition's records and advances only after an answer; the broker keeps the log, answers an exact repeat
+ * of a partition's last batch with that batch's offset (a duplicate) and refuses a gap. `loseNextAnswer`
+ * makes the broker write the next call while its answer never arrives; `down` refuses every call.
+ */
+function idempotentKafka() {
+  const log = new Map<number, string[]>();
+  const lastBatch = new Map<number, { first: number; last: number; offset: number }>();
+  const expected = new Map<number, number>();
+  const nextSequence = new Map<number, number>();
+  const state = { loseNextAnswer: false, down: false, calls: [] as string[][] };
+  const producer = {
+    sendBatch(call: ProducerBatch): Promise<RecordMetadata[]> {
+      state.calls.push(call.topicMessages!.flatMap((t) => t.messages.map((m) => text(m.value))));
+      if (state.down) return Promise.reject(new Error("Connection error: connect ECONNREFUSED"));
+      const byPartition = new Map<number, string[]>();
+      for (const m of call.topicMessages!.flatMap((t) => t.messages)) {
+        byPartition.set(m.partition!, [...byPartition.get(m.partition!) ?? [], text(m.value)]);
+      }
+      const answers: RecordMetadata[] = [];
+      for (const [partition, values] of byPartition) {
+        const first = nextSequence.get(partition) ?? 0;
+        const last = first + values.length - 1;
+        const previous = lastBatch.get(partition);
+        if (previous?.first === first && previous.last === last) {
+          answers.push({ topicName: "a", partition, errorCode: 0, baseOffset: String(previous.offset) });
+          continue;
+        }
+        if (first !== (expected.get(partition) ?? 0)) {
+          return Promise.reject(protocolError("OUT_OF_ORDER_SEQUENCE_NUMBER", false));
+        }
+        const stored = log.get(partition) ?? [];
+        lastBatch.set(partition, { first, last, offset: stored.length });
+        answers.push({ topicName: "a", partition, errorCode: 0, baseOffset: String(stored.length) });
+        log.set(partition, [...stored, ...values]);
+        expected.set(partition, last + 1);
+      }
+      if (state.loseNextAnswer) {
+        state.loseNextAnswer = false;
+        return Promise.reject(new Error("Request Produce(key: 0, version: 7) timed out"));
+      }
+      for (const [partition, values] of byPartition) {
+        nextSequence.set(partition, (nextSequence.get(partition) ?? 0) + values.length);
+      }
+      return Promise.resolve(answers);
+    },
+  };
+  const kafka = { producer: () => producer } as unknown as Kafka;
+  const sender = createKafkajsSender(kafka, createLogger({ level: "error", sink: () => {} }));
+  return { sender, log, state };
+}
+
+Deno.test("a batch whose answer was lost is re-sent unchanged before the next one: the next is stored, not taken for a duplicate", async () => {
+  const k = idempotentKafka();
+  k.state.loseNextAnswer = true;
+  await assert.rejects(
+    k.sender.sendMany([batch("a", 0, "x")], 1),
+    (e: Error & { code?: string }) => e.code === "kafka_unavailable",
+  );
+  const [y] = await k.sender.sendMany([batch("a", 0, "y")], 1);
+  assert.deepEqual(y, { ok: true, baseOffset: 1n }, "y's own offset, not x's");
+  assert.deepEqual(k.log.get(0), ["x", "y"], "every acknowledged record is in the log, once");
+  assert.deepEqual(k.state.calls, [["x"], ["x"], ["y"]], "x again, unchanged, then y");
+  const [z] = await k.sender.sendMany([batch("a", 0, "z")], 1);
+  assert.deepEqual(z, { ok: true, baseOffset: 2n });
+  assert.equal(k.state.calls.length, 4, "x is replayed once, not again");
+});
+
+Deno.test("while the replay fails, the next batch is not sent; once Kafka answers, both are stored in order", async () => {
+  const k = idempotentKafka();
+  k.state.loseNextAnswer = true;
+  await assert.rejects(k.sender.sendMany([batch("a", 0, "x")], 1));
+  k.state.down = true;
+  await assert.rejects(
+    k.sender.sendMany([batch("a", 0, "y"), batch("a", 1, "w")], 1),
+    (e: Error & { code?: string; retriable?: boolean }) =>
+      e.code === "kafka_unavailable" && e.retriable === true,
+  );
+  assert.deepEqual(k.state.calls.at(-1), ["x"], "only the replay was tried");
+  k.state.down = false;
+  const [z, v] = await k.sender.sendMany([batch("a", 0, "z"), batch("a", 1, "v")], 1);
+  assert.deepEqual([z, v], [{ ok: true, baseOffset: 1n }, { ok: true, baseOffset: 0n }]);
+  assert.deepEqual(k.log.get(0), ["x", "z"]);
+  assert.deepEqual(k.log.get(1), ["v"]);
+});
+
+Deno.test("a refused batch leaves nothing to replay, and producer-state answers are outages (503), not rejections", async () => {
+  const { sender, calls } = fakeKafka((call) =>
+    call.topicMessages![0].messages.some((m) => text(m.value) === "big")
+      ? protocolError("MESSAGE_TOO_LARGE", false)
+      : undefined!
+  );
+  await assert.rejects(
+    sender.sendMany([batch("a", 0, "big")], 1),
+    (e: Error & { code?: string; retriable?: boolean }) =>
+      e.code === "kafka_rejected" && e.retriable === false,
+  );
+  await sender.sendMany([batch("a", 0, "small")], 1);
+  assert.deepEqual(calls.map((c) => text(c.topicMessages![0].messages[0].value)), ["big", "small"]);
+  for (const type of ["OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_EPOCH"]) {
+    const e = classifyKafkaError(protocolError(type, false));
+    assert.ok(e.code === "kafka_unavailable" && e.retriable, type);
+  }
 });
