@@ -163,8 +163,10 @@ export function createKafkajsSender(kafka: Kafka, log: Logger): KafkajsSender {
         partition: pending.partition,
         records: pending.records.length,
       });
-      // Throws while Kafka is still unreachable: then the new batches are not sent either (503).
-      await sendBatch([pending], timeoutMs);
+      // While the replay has no verdict the new batches are not sent either (503): they would reuse its
+      // sequence numbers.
+      const [result] = await sendBatch([pending], timeoutMs);
+      if (!result.ok) throw result.error;
     }
   }
 

@@ -277,3 +277,25 @@ Deno.test("a refused batch leaves nothing to replay, and producer-state answers 
     assert.ok(e.code === "kafka_unavailable" && e.retriable, type);
   }
 });
+
+Deno.test("a replay the answer does not cover holds back the next batch on its partition", async () => {
+  let call = 0;
+  const { sender, calls } = fakeKafka(() => {
+    call++;
+    if (call === 1) return new Error("Request Produce(key: 0, version: 7) timed out");
+    if (call === 2) return [];
+    return undefined!;
+  });
+  await assert.rejects(sender.sendMany([batch("a", 0, "x")], 1));
+  await assert.rejects(
+    sender.sendMany([batch("a", 0, "y")], 1),
+    (e: Error & { code?: string; retriable?: boolean }) => e.retriable === true,
+  );
+  assert.deepEqual(
+    calls.map((c) => text(c.topicMessages![0].messages[0].value)),
+    ["x", "x"],
+    "y was not sent",
+  );
+  await sender.sendMany([batch("a", 0, "z")], 1);
+  assert.deepEqual(calls.slice(2).map((c) => text(c.topicMessages![0].messages[0].value)), ["x", "z"]);
+});
