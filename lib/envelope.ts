@@ -84,7 +84,7 @@ export class EnvelopeError extends Error {
 
 /**
  * Outcome of decoding; `raw` keeps the original bytes when attributes had to be synthesized; `dataJson` is
- * set only with {@link DecodeOptions.jsonDataAsText} (the envelope's `data` is then undefined).
+ * set only with {@link DecodeOptions.jsonDataAsBytes} (the envelope's `data` is then undefined).
  */
 export type DecodeResult =
   | {
@@ -92,7 +92,7 @@ export type DecodeResult =
     readonly envelope: Envelope;
     readonly mode: DecodeMode;
     readonly raw?: Uint8Array;
-    readonly dataJson?: string;
+    readonly dataJson?: Uint8Array;
   }
   | { readonly ok: false; readonly error: EnvelopeError };
 
@@ -107,12 +107,12 @@ export interface DecodeOptions {
   /** The record's headers already decoded by {@link decodeHeaders}; saves decoding them twice. */
   readonly headerTexts?: Readonly<Record<string, string>>;
   /**
-   * Binary mode with a JSON content type: leave the data unparsed and return it as `dataJson`, the value
-   * as (strictly checked) UTF-8 text that is *not* checked to be JSON; `envelope.data` is then undefined.
-   * For a store that parses JSON itself (PostgreSQL's jsonb): parsing and re-serialising every payload
-   * here was most of what the worker spent per event on the way to it. Every attribute is still checked.
+   * Binary mode with a JSON content type: leave the data undecoded and return it as `dataJson`, the value's
+   * bytes, checked to be neither UTF-8 nor JSON; `envelope.data` is then undefined. For a store that checks
+   * and parses JSON itself (PostgreSQL's jsonb): decoding, parsing and re-serialising every payload here was
+   * most of what the worker spent per event on the way to it. Every attribute is still checked.
    */
-  readonly jsonDataAsText?: boolean;
+  readonly jsonDataAsBytes?: boolean;
 }
 
 /** `type` given to records that carried none. */
@@ -439,13 +439,13 @@ function toBytes(value: Uint8Array | string): Uint8Array {
 function decodeData(
   value: Uint8Array | string | null,
   contentType: string | undefined,
-  jsonAsText = false,
-): { data: unknown; json?: string } | undefined {
+  jsonAsBytes = false,
+): { data: unknown; json?: Uint8Array } | undefined {
   if (value === null || value.length === 0) return { data: undefined };
   if (contentType && isJsonContentType(contentType)) {
+    if (jsonAsBytes) return { data: undefined, json: toBytes(value) };
     try {
-      const text = typeof value === "string" ? value : strictUtf8.decode(value);
-      return jsonAsText ? { data: undefined, json: text } : { data: JSON.parse(text) };
+      return { data: JSON.parse(typeof value === "string" ? value : strictUtf8.decode(value)) };
     } catch {
       return undefined;
     }
@@ -489,7 +489,7 @@ export function fromKafkaRecord(record: IncomingRecord, options: DecodeOptions =
     }
     // The binding maps datacontenttype to content-type; accept the ce_ spelling from lenient producers.
     const datacontenttype = contentType ?? attrs.datacontenttype;
-    const decoded = decodeData(record.value, datacontenttype, options.jsonDataAsText);
+    const decoded = decodeData(record.value, datacontenttype, options.jsonDataAsBytes);
     if (!decoded) return fail("invalid_data", [`data: is not valid ${datacontenttype}`]);
     const built = buildBinary(attrs, datacontenttype, decoded.data, extensions, placement);
     return built.ok && decoded.json !== undefined ? { ...built, dataJson: decoded.json } : built;

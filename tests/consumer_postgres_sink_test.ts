@@ -26,14 +26,19 @@ const ctx = () => ({ signal: new AbortController().signal });
 const utf8 = new TextEncoder();
 
 /** A record as the runtime hands it to a `reads: "bytes"` sink: undecoded. */
-function consumed(offset: number, value: string | null, headers: Record<string, string> = {}): SinkRecord {
+function consumed(
+  offset: number,
+  value: string | Uint8Array | null,
+  headers: Record<string, string> = {},
+  partition = 0,
+): SinkRecord {
   const record: ConsumedRecord = {
     topic: "raw",
-    partition: 0,
+    partition,
     offset: String(offset),
     timestamp: String(Date.UTC(2024, 4, 2)),
     key: null,
-    value: value === null ? null : utf8.encode(value),
+    value: typeof value === "string" ? utf8.encode(value) : value,
     headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, utf8.encode(v)])),
   };
   const prepared = prepareRecord(record, {}, "bytes");
@@ -140,12 +145,15 @@ Deno.test({
             consumed(3, "", binary("b-3")), // binary mode without data: SQL NULL
             consumed(4, '{"x":1}', binary("b-4", { ce_time: "yesterday" })), // not an event: fails alone
             consumed(5, '{"x":1}]::jsonb[], null); DROP TABLE events; --', binary("b-5")),
+            consumed(6, new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]), binary("b-6")), // not UTF-8
           ], ctx());
           assert.deepEqual(result.failures!.map((f) => [f.index, f.error.kind]), [
             [4, "permanent"],
             [1, "permanent"],
             [5, "permanent"],
+            [6, "permanent"],
           ]);
+          assert.match(result.failures![3].error.message, /SQLSTATE 22021/);
           assert.match(result.failures![0].error.message, /not an event: invalid_envelope/);
           assert.match(result.failures![1].error.message, /SQLSTATE 22P02/);
           const rows = (await db.query(
@@ -185,6 +193,46 @@ Deno.test({
           assert.equal(Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c), 12);
         },
       );
+
+      await t.step(
+        "tabs, line breaks and backslashes in attributes and data are stored as sent",
+        async () => {
+          const data = '{"msg":\n\t"a\\tb\\\\c\\nd",\r\n "path": "C:\\\\x\\\\N", "end": "\\\\."}';
+          // One record per batch and partition: a batch that fails as a whole is written again another way
+          // (and its partition keeps to it for a while), which would hide text a COPY stored altered.
+          for (
+            const record of [
+              consumed(10, '{"ok":1}', binary("esc-\\N", { ce_type: "a\\b", ce_source: "/x\\y" }), 1),
+              consumed(11, data, binary("esc-2"), 2),
+              consumed(12, '"\\\\."', binary("esc-3"), 3),
+              consumed(13, '["a\\\\b"]', binary("esc-4"), 4), // read unescaped: a valid ["a<backspace>"]
+            ]
+          ) assert.deepEqual(await sink.write([record], ctx()), {});
+          const rows = (await db.query(
+            `SELECT id, type, source, payload FROM events WHERE id LIKE 'esc-%' ORDER BY "offset"`,
+          )).rows;
+          assert.deepEqual(rows, [
+            { id: "esc-\\N", type: "a\\b", source: "/x\\y", payload: { ok: 1 } },
+            { id: "esc-2", type: "user.login", source: "/app", payload: JSON.parse(data) },
+            { id: "esc-3", type: "user.login", source: "/app", payload: "\\." },
+            { id: "esc-4", type: "user.login", source: "/app", payload: ["a\\b"] },
+          ]);
+        },
+      );
+
+      await t.step("an id twice in one batch, or already stored, is stored once", async () => {
+        const before = Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c);
+        assert.deepEqual(await sink.write([record(20), record(21), record(20), record(22)], ctx()), {});
+        // The partition wrote with the INSERT after that; a fresh batch goes back to the COPY.
+        assert.deepEqual(await sink.write([record(23), record(24)], ctx()), {});
+        assert.deepEqual(await sink.write([record(24), record(25)], ctx()), {});
+        assert.deepEqual(await sink.write([record(26)], ctx()), {});
+        const ids =
+          (await db.query(`SELECT id FROM events WHERE "offset" BETWEEN 20 AND 26 AND topic = 'events'
+          ORDER BY "offset"`)).rows.map((r: { id: string }) => r.id);
+        assert.deepEqual(ids, [20, 21, 22, 23, 24, 25, 26].map((n) => `events-1-${n}`));
+        assert.equal(Number((await db.query("SELECT count(*) AS c FROM events")).rows[0].c), before + 7);
+      });
 
       await t.step(
         "a stopped server is a transient failure, and writes resume after it is back",

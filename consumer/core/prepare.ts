@@ -67,7 +67,7 @@ class UndecodedRecord implements SinkRecord {
   /** See {@link storedEvent}. */
   stored(): StoredEvent {
     if (this.#event !== undefined) return { event: this.#event };
-    const decoded = fromKafkaRecord(this.#source, { headerTexts: this.headers, jsonDataAsText: true });
+    const decoded = fromKafkaRecord(this.#source, { headerTexts: this.headers, jsonDataAsBytes: true });
     if (!decoded.ok) throw decoded.error;
     this.#time = decoded.envelope.time;
     if (decoded.dataJson === undefined) return { event: this.#event = decoded.envelope };
@@ -81,15 +81,15 @@ class UndecodedRecord implements SinkRecord {
 }
 
 /**
- * A record's event for a sink that stores JSON data as JSON text and lets its store parse it (PostgreSQL's
- * jsonb). When the record reached the sink undecoded (`reads: "bytes"`) and carries JSON data in binary
- * mode, the data is left as the text stored in Kafka (`dataJson`, not checked to be JSON: the store must
- * refuse what is not) and `event.data` is undefined; otherwise `dataJson` is absent and `event` is
- * `record.event`, data included. Throws the EnvelopeError of a record that is not an event.
+ * A record's event for a sink that stores JSON data as JSON text and lets its store check and parse it
+ * (PostgreSQL's jsonb). When the record reached the sink undecoded (`reads: "bytes"`) and carries JSON data
+ * in binary mode, the data is left as the bytes stored in Kafka (`dataJson`, checked to be neither UTF-8
+ * nor JSON: the store must refuse what is not) and `event.data` is undefined; otherwise `dataJson` is absent
+ * and `event` is `record.event`, data included. Throws the EnvelopeError of a record that is not an event.
  */
 export interface StoredEvent {
   readonly event: Envelope;
-  readonly dataJson?: string;
+  readonly dataJson?: Uint8Array;
 }
 
 /** See {@link StoredEvent}. */
