@@ -375,6 +375,66 @@ Deno.test({
     );
 
     await t.step(
+      "a partition blocked mid-batch resumes from its first unsettled record, though the next batch was fetched",
+      async () => {
+        // Small fetches make many batches, so the batch after the blocked one has been fetched (and the
+        // fetch position moved past the blocked record) by the time the block happens.
+        await createTopics(kafka, { blocked: 1 });
+        const received: number[] = [];
+        let refusedUntil = 0;
+        const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+          const { data } = JSON.parse(await req.text());
+          if (data.n === 150) {
+            refusedUntil ||= Date.now() + 1_500;
+            if (Date.now() < refusedUntil) return new Response("down", { status: 503 });
+          }
+          received.push(data.n);
+          return new Response(null, { status: 204 });
+        });
+        const producer = kafka.producer();
+        await producer.connect();
+        await producer.send({
+          topic: "blocked",
+          messages: Array.from(
+            { length: 300 },
+            (_, n) => ({ value: JSON.stringify({ n, pad: "x".repeat(100) }) }),
+          ),
+        });
+        const worker = spawnWorker({
+          ...base,
+          GROUP_ID: "blocked-group",
+          TOPICS: "blocked",
+          SINK: "webhook",
+          WEBHOOK_URL: `http://127.0.0.1:${server.addr.port}/hook`,
+          WEBHOOK_SECRET: "s",
+          BATCH_SIZE: "10",
+          FETCH_MAX_BYTES_PER_PARTITION: "4096",
+          RETRY_ATTEMPTS: "2",
+          RETRY_INITIAL_BACKOFF: "50ms",
+          RETRY_MAX_BACKOFF: "200ms",
+          ON_RETRIES_EXHAUSTED: "pause",
+        });
+        try {
+          await worker.waitFor(() => received.length >= 300, 60_000, "all 300 records");
+          await new Promise((r) => setTimeout(r, 500)); // anything re-delivered past the block shows up
+          assert.deepEqual(received, Array.from({ length: 300 }, (_, n) => n), "each once, in order");
+          const metrics = await (await fetch(`http://127.0.0.1:${await worker.port}/metrics`)).text();
+          assert.match(
+            metrics,
+            /edge_consumer_partition_blocks_total\{topic="blocked"\} [1-9]/,
+            "it blocked",
+          );
+          assert.equal((await stopWorker(worker)).code, 0);
+        } finally {
+          worker.kill("SIGKILL");
+          await producer.disconnect();
+          await server.shutdown();
+        }
+        assert.deepEqual(await committed(kafka, "blocked-group", "blocked"), { 0: "300" });
+      },
+    );
+
+    await t.step(
       "two workers split the partitions; stopping one hands them over and nothing is lost",
       async () => {
         await createTopics(kafka, { split: 4 });

@@ -13,14 +13,18 @@
  * - While a batch is in progress a ticker calls kafkajs' heartbeat() every HEARTBEAT_INTERVAL, so slow writes
  *   and retry waits never cost the group membership. When heartbeat reports a rebalance, the batch stops
  *   starting new attempts, commits what is settled and returns, letting kafkajs rejoin promptly.
+ * - The next fetch overlaps the current batch (see eachBatch): a batch is resolved as a whole when handed
+ *   over, which only moves kafkajs' fetch position; commits name their offsets explicitly.
  * - Records that can be neither delivered nor dead-lettered (DLQ down or unset, or ON_RETRIES_EXHAUSTED=pause)
- *   block their partition: it is paused, the handler returns without resolving them, and a timer resumes it
- *   after a growing backoff; kafkajs then fetches again from the first unsettled offset. Other partitions
- *   keep flowing.
- * - Backpressure: kafkajs fetches again from a broker only after the previous fetch's batches were handled,
- *   so memory is bounded by FETCH_MAX_BYTES and a slow sink simply slows (or, when blocked, pauses) fetching.
- * - Shutdown: stop() makes every batch finish its in-flight write, commit and return; in-flight writes are
- *   aborted at 75% of the shutdown budget so the commit and the LeaveGroup still fit inside it.
+ *   block their partition: it is paused, its fetch position moves back to the first unsettled offset
+ *   (the batch fetched past it meanwhile is dropped), and a timer resumes it after a growing backoff.
+ *   Other partitions keep flowing.
+ * - Backpressure: each partition has at most one batch in progress and one waiting for it, and kafkajs
+ *   fetches again only once every handler of its last fetch returned, so memory is bounded by about twice
+ *   FETCH_MAX_BYTES and a slow sink simply slows (or, when blocked, pauses) fetching.
+ * - Shutdown: stop() pauses fetching and makes every batch finish its in-flight write, commit and return
+ *   before the consumer leaves the group; in-flight writes are aborted at 75% of the shutdown budget so the
+ *   commit and the LeaveGroup still fit inside it.
  *
  * @module
  */
@@ -104,6 +108,8 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
   const writesAbort = new AbortController();
   const resumeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const blockStreaks = new Map<string, number>();
+  /** Per partition ("topic|partition"): the processing of the last batch handed over (see eachBatch). */
+  const lanes = new Map<string, Promise<void>>();
   /** topic\u0000partition of every partition_lag series this worker has set. */
   const lagSeries = new Set<string>();
   let consumer: Consumer | undefined;
@@ -170,11 +176,14 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
     );
   }
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, heartbeat, resolveOffset, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+  /**
+   * Processes one batch (one partition's share of a fetch) in chunks; commits what settled; when it ends
+   * with records unsettled (stopping, revoked, blocked), moves the partition's fetch position back to the
+   * first of them.
+   */
+  async function processBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const { topic, partition } = batch;
-    health.alive();
-    if (batch.isEmpty()) return;
     const stop = new AbortController();
     const onDrain = () => stop.abort(draining.signal.reason);
     draining.signal.addEventListener("abort", onDrain, { once: true });
@@ -189,35 +198,32 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
         stop.abort(err);
       }
     }, settings.heartbeatIntervalMs);
-    // The offset after the last settled record, resolved but not yet committed.
+    // The first record not settled yet.
+    let next = batch.messages[0].offset;
+    // The offset after the last settled record, not yet committed.
     let uncommitted: string | undefined;
     let lastCommitMs = deps.processor.now();
     const high = BigInt(batch.highWatermark);
     async function commit(): Promise<boolean> {
       if (uncommitted === undefined) return true;
-      const next = uncommitted;
+      const offset = uncommitted;
       try {
-        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] });
-        if (uncommitted === next) uncommitted = undefined;
+        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+        if (uncommitted === offset) uncommitted = undefined;
         lastCommitMs = deps.processor.now();
-        setLag(topic, partition, Number(high - BigInt(next)));
+        setLag(topic, partition, Number(high - BigInt(offset)));
         return true;
       } catch (err) {
         // The records are delivered; without the commit they are delivered again later (at-least-once).
-        if (uncommitted === next) uncommitted = undefined; // the next owner or fetch re-reads them
+        if (uncommitted === offset) uncommitted = undefined; // the next owner or fetch re-reads them
         metrics.commitFailures.inc({ topic });
-        log.warn("offset commit failed; records will be re-delivered", {
-          topic,
-          partition,
-          offset: next,
-          err,
-        });
+        log.warn("offset commit failed; records will be re-delivered", { topic, partition, offset, err });
         return false;
       }
     }
     try {
       metrics.consumed.inc({ topic }, batch.messages.length);
-      setLag(topic, partition, Number(high - BigInt(batch.firstOffset() ?? batch.highWatermark)));
+      setLag(topic, partition, Number(high - BigInt(next)));
       for (let start = 0; start < batch.messages.length; start += settings.batchSize) {
         if (stop.signal.aborted || !isRunning() || isStale()) break;
         const chunk = batch.messages.slice(start, start + settings.batchSize).map((m) =>
@@ -227,9 +233,7 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
         const result = await processChunk(chunk, processor, { stop: stop.signal, abort: writesAbort.signal });
         record(topic, result, startedMs);
         if (result.settled > 0) {
-          const last = chunk[result.settled - 1].offset;
-          resolveOffset(last);
-          uncommitted = (BigInt(last) + 1n).toString();
+          next = uncommitted = (BigInt(chunk[result.settled - 1].offset) + 1n).toString();
           if (deps.processor.now() - lastCommitMs >= settings.commitIntervalMs && !await commit()) break;
         }
         if (result.blocked !== undefined) {
@@ -246,7 +250,48 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
     } finally {
       clearInterval(ticker);
       draining.signal.removeEventListener("abort", onDrain);
+      // The fetch position is past this batch already; fetch the unsettled records again. (A no-op for a
+      // partition no longer assigned: its next owner starts from the committed offset.)
+      if (BigInt(next) <= BigInt(batch.lastOffset())) seekBack(topic, partition, next);
     }
+  }
+
+  function seekBack(topic: string, partition: number, offset: string): void {
+    try {
+      consumer?.seek({ topic, partition, offset });
+    } catch (err) {
+      // Only when the consumer stopped: the records were not committed, the next start reads them again.
+      log.warn("could not move the fetch position back", { topic, partition, offset, err });
+    }
+  }
+
+  /**
+   * kafkajs fetches from a broker again only once every batch of its last fetch was handled, and from the
+   * resolved offset. So the handler resolves the whole batch at once and hands it to its partition's lane,
+   * where it runs after the partition's previous batch; it returns when that previous batch is done. The
+   * next fetch (and the decoding of its response) then overlaps this batch's writes instead of following
+   * them: without this the worker waited for each fetch with nothing to do. Commits stay explicit and
+   * cover only settled records; a batch that ends early moves the fetch position back (processBatch), and
+   * the batch fetched past it meanwhile is dropped here as stale. At most two batches per partition are in
+   * memory: the one in progress and the one waiting for it.
+   */
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    health.alive();
+    if (batch.isEmpty()) return;
+    const key = `${batch.topic}|${batch.partition}`;
+    const previous = lanes.get(key);
+    const current = (async () => {
+      if (previous) await previous;
+      if (payload.isStale() || !payload.isRunning()) return;
+      await processBatch(payload);
+    })();
+    lanes.set(key, current);
+    void current.finally(() => {
+      if (lanes.get(key) === current) lanes.delete(key);
+    });
+    payload.resolveOffset(batch.lastOffset());
+    if (previous) await previous;
   }
 
   function setLag(topic: string, partition: number, lag: number): void {
@@ -321,7 +366,13 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
           Math.floor(settings.shutdownTimeoutMs * 0.75),
         );
         try {
-          // kafkajs waits for in-flight batches (which now finish and commit), leaves the group, disconnects.
+          // Batches outlive their eachBatch call: let them finish their write and commit while the
+          // consumer is still in the group, with nothing new fetched meanwhile.
+          try {
+            consumer?.pause(settings.topics.map((topic) => ({ topic })));
+          } catch { /* not running yet: nothing in flight */ }
+          while (lanes.size > 0) await Promise.allSettled([...lanes.values()]);
+          // kafkajs waits for in-flight handlers, leaves the group, disconnects.
           await consumer?.disconnect();
         } finally {
           clearTimeout(cutOff);
