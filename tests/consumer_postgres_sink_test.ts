@@ -235,6 +235,29 @@ Deno.test({
       });
 
       await t.step(
+        "the server stopping mid-COPY fails the write as transient, and nothing crashes",
+        async () => {
+          // Nothing of the batch may be acknowledged, and the dropped connection must not surface as an
+          // uncaught error (it would end the worker).
+          const records = Array.from({ length: 50_000 }, (_, i) => record(100_000 + i));
+          const pending = sink.write(records, ctx()).then(
+            (result) => ({ ok: true as const, result }),
+            (error) => ({ ok: false as const, error }),
+          );
+          // Stop the server while one of the batch's COPY statements is running.
+          const copying = () =>
+            db.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'COPY %'")
+              .then((r: { rows: { n: number }[] }) => r.rows[0].n > 0);
+          for (let i = 0; i < 5_000 && !await copying(); i++) await new Promise((r) => setTimeout(r, 1));
+          await server.stop();
+          const outcome = await pending;
+          if (outcome.ok) assert.deepEqual(outcome.result, {}, "finished before the stop");
+          else assert.equal(outcome.error.kind, "transient", outcome.error.message);
+          await server.start();
+        },
+      );
+
+      await t.step(
         "a stopped server is a transient failure, and writes resume after it is back",
         async () => {
           await server.stop();

@@ -38,6 +38,7 @@ import { bool, type ConfigOf, defineConfig, duration, int, type Logger, str, url
 import { storedEvent } from "../core/prepare.ts";
 import { type Sink, SinkError, type SinkRecord, type SinkWriteResult } from "../core/sink.ts";
 import { copyData } from "./postgres_copy.ts";
+import { abortedError, raceAbort } from "./sink_http.ts";
 
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/;
 
@@ -212,15 +213,6 @@ function describe(err: unknown): string {
   return `${e?.message ?? String(err)}${e?.code ? ` (SQLSTATE ${e.code})` : ""}`;
 }
 
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new SinkError("write aborted", "transient"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SinkError("write aborted", "transient"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /** Creates the PostgreSQL sink. */
 export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSinkDeps): Sink {
   const pool = new pg.Pool({
@@ -246,6 +238,11 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
 
   async function copy(rows: readonly InsertRow[]): Promise<void> {
     const client = await pool.connect();
+    // A checked-out connection that drops reports it both to the COPY and as an 'error' event, which the
+    // pool listens to only while the connection is idle: unheard, it is an uncaught error (seen in CI).
+    let dropped: Error | undefined;
+    const onDropped = (err: Error) => dropped = err;
+    client.on("error", onDropped);
     let failed: Error | undefined;
     try {
       const stream = client.query(copyFrom(copyStatement));
@@ -263,8 +260,9 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
       failed = err as Error;
       throw err;
     } finally {
+      client.off("error", onDropped);
       // A connection whose COPY failed is dropped, never handed to the next batch in an unknown state.
-      client.release(failed);
+      client.release(failed ?? dropped);
     }
   }
 
@@ -332,6 +330,9 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
       }
     },
     write(records, ctx) {
+      // Nothing starts once aborted; a write cut short goes on in the background (a COPY cannot be
+      // recalled) and its outcome is dropped: the caller acknowledges nothing of it.
+      if (ctx.signal.aborted) return Promise.reject(abortedError(ctx.signal));
       return raceAbort(writeBatch(records), ctx.signal);
     },
     async close() {

@@ -75,9 +75,14 @@ export function transportError(what: string, err: unknown, caller: AbortSignal):
   return new SinkError(`${what}: ${message}`, "transient");
 }
 
-/** Resolves with `promise` or rejects with {@link abortedError} as soon as `signal` aborts. */
+/**
+ * Resolves with `promise` or rejects with {@link abortedError} as soon as `signal` aborts. `promise` may go
+ * on after that; its own failure is then nobody's to report and is dropped, never left unhandled (an
+ * unhandled rejection ends the process).
+ */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, onAbort?: () => void): Promise<T> {
   if (signal.aborted) {
+    promise.catch(() => {});
     onAbort?.();
     return Promise.reject(abortedError(signal));
   }
