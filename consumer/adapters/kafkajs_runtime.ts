@@ -285,7 +285,10 @@ export function createRuntime(settings: RuntimeSettings, deps: RuntimeDeps): Run
       if (previous) await previous;
       if (payload.isStale() || !payload.isRunning()) return;
       await processBatch(payload);
-    })();
+    })().catch((err) => {
+      // processBatch handles its own failures; this only keeps a lane from ever rejecting into kafkajs.
+      log.error("batch ended unexpectedly", { topic: batch.topic, partition: batch.partition, err });
+    });
     lanes.set(key, current);
     void current.finally(() => {
       if (lanes.get(key) === current) lanes.delete(key);

@@ -239,7 +239,7 @@ export function createPostgresSink(config: PostgresSinkConfig, deps: PostgresSin
   async function copy(rows: readonly InsertRow[]): Promise<void> {
     const client = await pool.connect();
     // A checked-out connection that drops reports it both to the COPY and as an 'error' event, which the
-    // pool listens to only while the connection is idle: unheard, it is an uncaught error (seen in CI).
+    // pool listens to only while the connection is idle: unheard, it is an uncaught error ending the process.
     let dropped: Error | undefined;
     const onDropped = (err: Error) => dropped = err;
     client.on("error", onDropped);
